@@ -1,0 +1,1 @@
+namespace HfDiff.MLNet;
