@@ -20,6 +20,19 @@ public static class KnownAssets
     public static readonly ModelAsset VqF4 = new("autoencoder_vq_f4.pth", "VQGAN f4 autoencoder (ResShift/SinSR/HF-Diff)",
         "https://github.com/zsyOAOA/ResShift/releases/download/v2.0/autoencoder_vq_f4.pth");
 
+    // DINOv2 torch-hub backbones (HF-Diff distribution matching); URLs = official base + manifest url_path.
+    public static readonly ModelAsset Dinov2VitS14 = new("dinov2_vits14_pretrain.pth", "DINOv2 ViT-S/14 (distribution matching)",
+        "https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth");
+    public static readonly ModelAsset Dinov2VitB14 = new("dinov2_vitb14_pretrain.pth", "DINOv2 ViT-B/14 (distribution matching)",
+        "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth");
+    public static readonly ModelAsset Dinov2VitL14 = new("dinov2_vitl14_pretrain.pth", "DINOv2 ViT-L/14 (distribution matching)",
+        "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth");
+    public static readonly ModelAsset Dinov2VitS14Reg4 = new("dinov2_vits14_reg4_pretrain.pth", "DINOv2 ViT-S/14 + registers (distribution matching)",
+        "https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_reg4_pretrain.pth");
+    public static readonly ModelAsset Dinov2VitB14Reg4 = new("dinov2_vitb14_reg4_pretrain.pth", "DINOv2 ViT-B/14 + registers (distribution matching)",
+        "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_reg4_pretrain.pth");
+
     public static IReadOnlyList<ModelAsset> All { get; } =
-        [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4];
+        [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4,
+         Dinov2VitS14, Dinov2VitB14, Dinov2VitL14, Dinov2VitS14Reg4, Dinov2VitB14Reg4];
 }

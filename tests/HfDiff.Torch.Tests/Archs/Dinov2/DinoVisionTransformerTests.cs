@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HfDiff.Tests.Common;
+using HfDiff.Torch.Assets;
 using HfDiff.Torch.Archs.Dinov2;
 using HfDiff.Torch.Weights;
 using TorchSharp;
@@ -236,6 +237,20 @@ public class DinoVisionTransformerTests
         }
         Assert.IsFalse(hf.Keys.Any(k => k.Contains("blocks.") || k.Contains("qkv")), "renaming incomplete");
         return hf;
+    }
+
+    [TestMethod]
+    [TestCategory("Parity.Dinov2")]
+    public void Dinov2Hub_EveryManifestModel_KnowsOfficialCheckpointFile()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "manifest_full.json")));
+        foreach (var entry in doc.RootElement.EnumerateObject())
+        {
+            var asset = Dinov2Hub.AssetFor(entry.Value.GetProperty("hub_fn").GetString()!);
+            Assert.AreEqual(entry.Value.GetProperty("checkpoint_file").GetString(), asset.FileName, entry.Name);
+            StringAssert.EndsWith(asset.Source, "/" + entry.Value.GetProperty("url_path").GetString(), entry.Name);
+            CollectionAssert.Contains(KnownAssets.All.ToList(), asset, entry.Name);
+        }
     }
 
     [TestMethod]
