@@ -75,12 +75,39 @@ public class RealEsrganDegradationTests
         name.StartsWith("pipe/", StringComparison.Ordinal) && !name.Contains("randn") && !name.Contains("poisson_counts")
         && name is not ("pipe/gt" or "pipe/kernel1" or "pipe/kernel2" or "pipe/sinc_kernel");
 
+    /// <summary>
+    /// Fixture name of each final stage. With [resize + sinc] first, s3_a/b/c follow execution order. With JPEG first the
+    /// generator may name them by execution order or by operation (a = resize, b = sinc, c = JPEG); we tell the two
+    /// apart by recomputing the JPEG of the stored previous stage and seeing which stored tensor it matches.
+    /// </summary>
+    static Dictionary<string, string> FinalStageNames(DegradationFixture fx, RealEsrganDegradationPlan plan)
+    {
+        var map = new Dictionary<string, string>
+        {
+            [RealEsrganStages.FinalA] = "pipe/s3_a", [RealEsrganStages.FinalB] = "pipe/s3_b", [RealEsrganStages.FinalC] = "pipe/s3_c",
+        };
+        if (plan.ResizeSincBeforeJpeg || !fx.Io.Contains("pipe/s3_a") || !fx.Io.Contains("pipe/s3_c")) return map;
+        using var jpeg = new DiffJpeg(differentiable: false);
+        using var clamped = fx["pipe/s2_noise"].clamp(0, 1);
+        using var ours = jpeg.Forward(clamped, plan.JpegQuality2);
+        double Distance(string name) => ours.shape.SequenceEqual(fx[name].shape) ? TensorAssert.MaxAbs(ours, fx[name]) : double.PositiveInfinity;
+        if (Distance("pipe/s3_c") < Distance("pipe/s3_a"))
+        {
+            // By operation: JPEG (executed first) is s3_c, the resize s3_a, the sinc filter s3_b.
+            map[RealEsrganStages.FinalA] = "pipe/s3_c";
+            map[RealEsrganStages.FinalB] = "pipe/s3_a";
+            map[RealEsrganStages.FinalC] = "pipe/s3_b";
+        }
+        return map;
+    }
+
     [TestMethod]
     [TestCategory("Parity.Degradation")]
     public void Degrade_FixtureDrawsStageByStage_EveryStageMatches()
     {
         var fx = DegradationFixture.Shared;
         var (plan, sampler, options) = Replay(fx);
+        var names = FinalStageNames(fx, plan);
         string jpegFinal = plan.ResizeSincBeforeJpeg ? RealEsrganStages.FinalC : RealEsrganStages.FinalA;
         var visited = new List<string>();
         var failures = new List<string>();
@@ -89,7 +116,7 @@ public class RealEsrganDegradationTests
         using var deg = new RealEsrganDegradation(options);
         using var result = deg.Degrade(fx["pipe/gt"], plan, sampler, (stage, output) =>
         {
-            var name = "pipe/" + stage;
+            var name = names.TryGetValue(stage, out var mapped) ? mapped : "pipe/" + stage;
             if (stage == RealEsrganStages.Stage2Resize) size2 = output.shape[2..];
             if (!fx.Io.Contains(name)) return output;
             visited.Add(name);
@@ -117,6 +144,12 @@ public class RealEsrganDegradationTests
             return expected; // feed the stored stage to the next one
         });
 
+        // Without the second blur the pipeline reports no s2_blur; a stored one must then be the unchanged JPEG output.
+        if (!plan.SecondBlur && fx.Io.Contains("pipe/s2_blur"))
+        {
+            DegradationAssert.MaxAbsBelow(fx["pipe/s2_blur"], fx["pipe/s1_jpeg"], 0, "pipe/s2_blur (no second blur)");
+            visited.Add("pipe/s2_blur");
+        }
         Assert.AreEqual(0, failures.Count, string.Join(Environment.NewLine, failures));
         Assert.AreEqual(0, sampler.Remaining, "not every stored noise draw was consumed");
         var stages = fx.Io.Names.Where(IsStage).OrderBy(n => n, StringComparer.Ordinal).ToList();
@@ -267,6 +300,44 @@ public class RealEsrganDegradationTests
             for (int j = 0; j < n; j++)
                 if (k[i, j] != 0 || k[j, i] != 0) { first = i; break; }
         return n - 2 * first;
+    }
+
+    [TestMethod]
+    public void Degrade_JpegFirstWithoutSecondBlur_ReportsStagesInExecutionOrder()
+    {
+        using var deg = new RealEsrganDegradation();
+        var drawn = deg.SamplePlan(1, new DegradationRandom(5));
+        var plan = drawn with
+        {
+            SecondBlur = false, ResizeSincBeforeJpeg = false, Scale1 = 0.9, Mode1 = ResizeMode.Bicubic,
+            Scale2 = 0.5, Mode2 = ResizeMode.Area, Mode3 = ResizeMode.Bilinear,
+            Noise1 = new NoiseDraw(NoiseKind.Poisson, [1.0f], [1.0f]),
+            Noise2 = new NoiseDraw(NoiseKind.Gaussian, [5.0f], [0.0f]),
+        };
+        using var gt = SmoothGt(1, 96, 96, 3);
+        using var sampler = new TorchNoiseSampler(8);
+        var seen = new List<(string Stage, long H)>();
+        Tensor? s2Noise = null;
+        using var result = deg.Degrade(gt, plan, sampler, (stage, t) =>
+        {
+            seen.Add((stage, t.shape[2]));
+            if (stage == RealEsrganStages.Stage2Noise) s2Noise = t.clone().DetachFromDisposeScope();
+            if (stage == RealEsrganStages.FinalA)
+            {
+                // JPEG first: s3_a is the JPEG of the clamped noisy stage-2 image, at the stage-2 size.
+                using var jpeg = new DiffJpeg(differentiable: false);
+                using var clamped = s2Noise!.clamp(0, 1);
+                using var expected = jpeg.Forward(clamped, plan.JpegQuality2);
+                Assert.IsTrue(t.allclose(expected, 0, 0));
+            }
+            return t;
+        });
+        s2Noise?.Dispose();
+        CollectionAssert.AreEqual(
+            new[] { "gt_usm", "s1_blur", "s1_resize", "s1_noise", "s1_jpeg", "s2_resize", "s2_noise", "s3_a", "s3_b", "s3_c", "lq" },
+            seen.Select(s => s.Stage).ToArray());
+        // 96 → floor(96·0.9)=86 → int(96/4·0.5)=12 → JPEG at 12 → resize to 24 → sinc → round.
+        CollectionAssert.AreEqual(new long[] { 96, 96, 86, 86, 86, 12, 12, 12, 24, 24, 24 }, seen.Select(s => s.H).ToArray());
     }
 
     [TestMethod]
