@@ -119,7 +119,7 @@ public class BlurKernelsTests
     }
 
     [TestMethod]
-    public void Kernels_AnyFamily_SumToOneAndAnisoIsNotTransposeSymmetric()
+    public void BivariateKernels_IsoAndAniso_SumToOneAndOnlyAnisoIsAsymmetric()
     {
         var aniso = BlurKernels.BivariateGaussian(15, 3.0, 1.0, 0.7, isotropic: false);
         var iso = BlurKernels.BivariatePlateau(15, 2.0, 9.0, 1.0, 1.5, isotropic: true);

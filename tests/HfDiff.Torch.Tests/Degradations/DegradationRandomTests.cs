@@ -6,7 +6,7 @@ namespace HfDiff.Torch.Tests.Degradations;
 public class DegradationRandomTests
 {
     [TestMethod]
-    public void SameSeed_SameStream_DifferentSeed_DifferentStream()
+    public void NextDouble_SameSeed_SameStreamAndOtherSeedDiffers()
     {
         var a = new DegradationRandom(5);
         var b = new DegradationRandom(5);

@@ -46,7 +46,7 @@ public class DiffJpegTests
     }
 
     [TestMethod]
-    public void QualityToFactor_BothBranches()
+    public void QualityToFactor_BelowAndAbove50_MatchFormula()
     {
         Assert.AreEqual(5000.0 / 30 / 100, DiffJpeg.QualityToFactor(30.0), 0);
         Assert.AreEqual(0.8, DiffJpeg.QualityToFactor(60.0), 1e-15);
