@@ -106,7 +106,9 @@ public sealed class ResShiftSampler : ILatentSrSampler
             var t = ResShiftSchedule.TimestepTensor(timestep, zY.shape[0], zY.device);
             var modelInput = Schedule.ScaleInput(x, t);
             var output = SamplerChecks.CallDenoiser(denoiser, modelInput, Schedule.MapTimesteps(t), lq);
-            var eps = noise.RandnLike(x);   // drawn every step, masked at t = 0 (README quirk 8)
+            // PORT-QUIRK(ResShift, models/gaussian_diffusion.py): p_sample draws noise at every step, also at t = 0 where
+            // it is masked; kept so a shared noise stream advances by T + 1 draws per image as in the reference.
+            var eps = noise.RandnLike(x);
             var step = Step(output, timestep, x, zY, eps);
             onStep?.Invoke(timestep, step);
             x.Dispose();
