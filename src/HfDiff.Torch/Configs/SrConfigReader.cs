@@ -1,0 +1,270 @@
+// Reads the official ResShift / SinSR YAML configs (zsyOAOA/ResShift configs/realsr_swinunet_realesrgan256.yaml,
+// wyf0912/SinSR configs/SinSR.yaml): sections model / diffusion / autoencoder, each {target, params, ...}, as OmegaConf
+// would load them for util_common.instantiate_from_config.
+using System.Globalization;
+using System.Text.RegularExpressions;
+using HfDiff.Torch.Schedules;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace HfDiff.Torch.Configs;
+
+/// <summary>
+/// Parses ResShift/SinSR YAML configs into <see cref="SrConfig"/>. Unknown sections and keys are tolerated; malformed YAML,
+/// a missing section/target or a wrongly typed diffusion value raise <see cref="SrConfigException"/> naming file and line.
+/// </summary>
+public static partial class SrConfigReader
+{
+    /// <summary>The diffusion factory the typed options describe.</summary>
+    public const string GaussianDiffusionTarget = "models.script_util.create_gaussian_diffusion";
+
+    /// <summary>Reads a YAML file.</summary>
+    public static SrConfig Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SrConfigException(path, null, $"cannot read the config file ({e.Message}).", e);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses YAML text; <paramref name="sourceName"/> is used in error messages and <see cref="SrConfig.Source"/>.</summary>
+    public static SrConfig Parse(string yaml, string sourceName = "<yaml>")
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
+        try { stream.Load(new Parser(scanner)); }
+        catch (YamlException e)
+        {
+            throw new SrConfigException(sourceName, (int)e.Start.Line, $"malformed YAML at column {e.Start.Column}: {Innermost(e).Message}", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // YamlDotNet's scanner sometimes fails with a plain exception; report where it stopped.
+            var at = scanner.CurrentPosition;
+            throw new SrConfigException(sourceName, (int)at.Line, $"malformed YAML near column {at.Column}: {e.Message}", e);
+        }
+        if (stream.Documents.Count == 0)
+            throw new SrConfigException(sourceName, null, "the file is empty; expected a mapping with 'model', 'diffusion' and 'autoencoder'.");
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new SrConfigException(sourceName, Line(stream.Documents[0].RootNode), "the top level must be a mapping with 'model', 'diffusion' and 'autoencoder'.");
+
+        var reader = new Reader(sourceName);
+        var model = reader.Component(root, "model", required: true)!;
+        var diffusionNode = reader.Section(root, "diffusion", required: true)!;
+        string diffusionTarget = reader.Target(diffusionNode, "diffusion");
+        if (diffusionTarget != GaussianDiffusionTarget)
+            throw new SrConfigException(sourceName, Line(diffusionNode),
+                $"diffusion.target '{diffusionTarget}' is not supported; expected '{GaussianDiffusionTarget}'.");
+        var diffusionParams = reader.Params(diffusionNode, "diffusion");
+        return new SrConfig
+        {
+            Source = sourceName,
+            Model = model,
+            DiffusionTarget = diffusionTarget,
+            Diffusion = reader.Diffusion(diffusionParams.Node, "diffusion.params"),
+            DiffusionParams = diffusionParams.Values,
+            Autoencoder = reader.Component(root, "autoencoder", required: false),
+        };
+    }
+
+    static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
+    static int Line(YamlNode node) => (int)node.Start.Line;
+
+    sealed class Reader(string source)
+    {
+        SrConfigException Error(YamlNode? node, string problem) => new(source, node is null ? null : Line(node), problem);
+
+        public YamlMappingNode? Section(YamlMappingNode root, string name, bool required)
+        {
+            if (!root.Children.TryGetValue(new YamlScalarNode(name), out var node) || IsNull(node))
+            {
+                if (required) throw Error(root, $"the '{name}' section is missing.");
+                return null;
+            }
+            return node as YamlMappingNode ?? throw Error(node, $"'{name}' must be a mapping with 'target' and 'params'.");
+        }
+
+        public string Target(YamlMappingNode section, string name)
+        {
+            if (!section.Children.TryGetValue(new YamlScalarNode("target"), out var node))
+                throw Error(section, $"'{name}.target' is missing.");
+            return node is YamlScalarNode { Value: { Length: > 0 } v } ? v : throw Error(node, $"'{name}.target' must be a class path string.");
+        }
+
+        public (YamlMappingNode? Node, IReadOnlyDictionary<string, object?> Values) Params(YamlMappingNode section, string name)
+        {
+            if (!section.Children.TryGetValue(new YamlScalarNode("params"), out var node) || IsNull(node))
+                return (null, new Dictionary<string, object?>());
+            if (node is not YamlMappingNode map) throw Error(node, $"'{name}.params' must be a mapping.");
+            return (map, (IReadOnlyDictionary<string, object?>)Convert(map, $"{name}.params")!);
+        }
+
+        public SrComponentConfig? Component(YamlMappingNode root, string name, bool required)
+        {
+            var section = Section(root, name, required);
+            if (section is null) return null;
+            string target = Target(section, name);
+            var parameters = Params(section, name).Values;
+            var settings = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var (k, v) in section.Children)
+            {
+                string key = KeyOf(k, name);
+                if (key is "target" or "params") continue;
+                settings[key] = Convert(v, $"{name}.{key}");
+            }
+            return new SrComponentConfig(target, parameters, settings);
+        }
+
+        /// <summary>Typed diffusion params; absent keys take create_gaussian_diffusion's Python defaults.</summary>
+        public ResShiftScheduleOptions Diffusion(YamlMappingNode? p, string path)
+        {
+            YamlNode? Get(string key) => p is not null && p.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : null;
+
+            int Int(string key, int fallback)
+            {
+                var n = Get(key);
+                if (n is null) return fallback;
+                return Convert(n, $"{path}.{key}") switch
+                {
+                    int i => i,
+                    var other => throw Error(n, $"'{path}.{key}' must be an integer; got {ConfigValues.Format(other)}."),
+                };
+            }
+            double Dbl(string key, double fallback, YamlNode? node = null, string? fullKey = null)
+            {
+                var n = node ?? Get(key);
+                if (n is null) return fallback;
+                return Convert(n, fullKey ?? $"{path}.{key}") switch
+                {
+                    int i => i,
+                    long l => l,
+                    double d => d,
+                    var other => throw Error(n, $"'{fullKey ?? $"{path}.{key}"}' must be a number; got {ConfigValues.Format(other)}."),
+                };
+            }
+            bool Bool(string key, bool fallback)
+            {
+                var n = Get(key);
+                if (n is null) return fallback;
+                return Convert(n, $"{path}.{key}") switch
+                {
+                    bool b => b,
+                    var other => throw Error(n, $"'{path}.{key}' must be true or false; got {ConfigValues.Format(other)}."),
+                };
+            }
+            string RequiredString(string key)
+            {
+                var n = Get(key) ?? throw Error(p, $"'{path}.{key}' is missing (create_gaussian_diffusion has no default for it).");
+                return Convert(n, $"{path}.{key}") is string s ? s : throw Error(n, $"'{path}.{key}' must be a string.");
+            }
+
+            var normalizeNode = Get("normalize_input") ?? throw Error(p, $"'{path}.normalize_input' is missing (create_gaussian_diffusion has no default for it).");
+            string scheduleName = RequiredString("schedule_name");
+            double power = new ResShiftScheduleOptions().Power;
+            if (Get("schedule_kwargs") is { } kw && !IsNull(kw))
+            {
+                if (kw is not YamlMappingNode kwMap) throw Error(kw, $"'{path}.schedule_kwargs' must be a mapping.");
+                if (kwMap.Children.TryGetValue(new YamlScalarNode("power"), out var pn)) power = Dbl("power", power, pn, $"{path}.schedule_kwargs.power");
+                else if (scheduleName == "exponential") throw Error(kw, $"'{path}.schedule_kwargs.power' is missing (needed by the exponential schedule).");
+            }
+            else if (scheduleName == "exponential") throw Error(p, $"'{path}.schedule_kwargs.power' is missing (needed by the exponential schedule).");
+
+            var predictNode = Get("predict_type");
+            var predict = ResShiftPredictType.XStart;
+            if (predictNode is not null)
+            {
+                var name = Convert(predictNode, $"{path}.predict_type") as string;
+                predict = ResShiftPredictTypeNames.TryParse(name)
+                    ?? throw Error(predictNode, $"'{path}.predict_type' must be one of xstart, epsilon, epsilon_scale, residual; got {ConfigValues.Format(name)}.");
+            }
+            int? respacing = null;
+            if (Get("timestep_respacing") is { } rn && !IsNull(rn)) respacing = Int("timestep_respacing", 0);
+            if (Get("scale_factor") is { } sn && IsNull(sn))
+                throw Error(sn, $"'{path}.scale_factor' is null; the latent samplers need a number (the official configs use 1.0).");
+
+            bool normalize = Convert(normalizeNode, $"{path}.normalize_input") is bool nb ? nb
+                : throw Error(normalizeNode, $"'{path}.normalize_input' must be true or false.");
+            // Python defaults of models.script_util.create_gaussian_diffusion for absent keys.
+            return new ResShiftScheduleOptions
+            {
+                NormalizeInput = normalize,
+                ScheduleName = scheduleName,
+                Sf = Int("sf", 4),
+                MinNoiseLevel = Dbl("min_noise_level", 0.01),
+                Steps = Int("steps", 1000),
+                Kappa = Dbl("kappa", 1.0),
+                EtasEnd = Dbl("etas_end", 0.99),
+                Power = power,
+                WeightedMse = Bool("weighted_mse", false),
+                PredictType = predict,
+                TimestepRespacing = respacing,
+                ScaleFactor = Dbl("scale_factor", 1.0),
+                LatentFlag = Bool("latent_flag", true),
+            };
+        }
+
+        string KeyOf(YamlNode key, string path) =>
+            key is YamlScalarNode { Value: { } s } ? s : throw Error(key, $"'{path}' has a non-string key.");
+
+        public object? Convert(YamlNode node, string path)
+        {
+            switch (node)
+            {
+                case YamlScalarNode s:
+                    return Scalar(s);
+                case YamlSequenceNode seq:
+                    return seq.Children.Select((c, i) => Convert(c, $"{path}[{i}]")).ToList();
+                case YamlMappingNode map:
+                    var d = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var (k, v) in map.Children)
+                    {
+                        string key = KeyOf(k, path);
+                        if (d.ContainsKey(key)) throw Error(k, $"'{path}.{key}' is given twice.");
+                        d[key] = Convert(v, $"{path}.{key}");
+                    }
+                    return d;
+                default:
+                    throw Error(node, $"'{path}' has an unsupported YAML node ({node.NodeType}).");
+            }
+        }
+    }
+
+    static bool IsNull(YamlNode node) => node is YamlScalarNode s && s.Style == ScalarStyle.Plain && IsNullText(s.Value);
+    static bool IsNullText(string? v) => v is null or "" or "~" or "null" or "Null" or "NULL";
+
+    /// <summary>YAML core-schema resolution of plain scalars (as OmegaConf/PyYAML for the values these configs use); quoted → string.</summary>
+    static object? Scalar(YamlScalarNode s)
+    {
+        string? v = s.Value;
+        string tag = s.Tag.IsEmpty ? "" : s.Tag.Value;
+        if (tag is "tag:yaml.org,2002:str" or "!!str") return v ?? "";
+        if (s.Style != ScalarStyle.Plain) return v ?? "";
+        if (IsNullText(v)) return null;
+        if (v is "true" or "True" or "TRUE") return true;
+        if (v is "false" or "False" or "FALSE") return false;
+        if (IntPattern().IsMatch(v!))
+        {
+            if (int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i)) return i;
+            if (long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
+            return double.Parse(v!, CultureInfo.InvariantCulture);
+        }
+        if (FloatPattern().IsMatch(v!)) return double.Parse(v!, NumberStyles.Float, CultureInfo.InvariantCulture);
+        switch (v)
+        {
+            case ".inf" or ".Inf" or ".INF" or "+.inf": return double.PositiveInfinity;
+            case "-.inf" or "-.Inf" or "-.INF": return double.NegativeInfinity;
+            case ".nan" or ".NaN" or ".NAN": return double.NaN;
+        }
+        return v;
+    }
+
+    [GeneratedRegex(@"^[-+]?[0-9]+$")]
+    private static partial Regex IntPattern();
+    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
+    private static partial Regex FloatPattern();
+}
