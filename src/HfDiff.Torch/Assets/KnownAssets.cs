@@ -20,6 +20,14 @@ public static class KnownAssets
     public static readonly ModelAsset VqF4 = new("autoencoder_vq_f4.pth", "VQGAN f4 autoencoder (ResShift/SinSR/HF-Diff)",
         "https://github.com/zsyOAOA/ResShift/releases/download/v2.0/autoencoder_vq_f4.pth");
 
+    public static readonly ModelAsset ClipRn50 = new("RN50.pt", "CLIP RN50 (CLIP-IQA)",
+        "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt",
+        "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762");
+    public static readonly ModelAsset ClipBpeVocab = new("bpe_simple_vocab_16e6.txt.gz", "CLIP tokenizer (CLIP-IQA)",
+        "https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz");
+    public static readonly ModelAsset ClipIqaPlusPrompts = new("CLIP-IQA+_learned_prompts-603f3273.pth", "CLIP-IQA+ learned prompts (pyiqa)",
+        "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/CLIP-IQA%2B_learned_prompts-603f3273.pth");
+
     public static IReadOnlyList<ModelAsset> All { get; } =
-        [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4];
+        [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4, ClipRn50, ClipBpeVocab, ClipIqaPlusPrompts];
 }
