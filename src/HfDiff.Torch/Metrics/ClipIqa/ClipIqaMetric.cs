@@ -95,6 +95,8 @@ public sealed class ClipIqaMetric : IImageQualityMetric
         CheckImages(images, nameof(images));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        // PORT-QUIRK(pyiqa, clipiqa_arch.py CLIPIQA.forward): the image is only normalised, never resized or cropped to
+        // CLIP's 224×224, so features depend on the input resolution (the attention pool takes any token count).
         var x = (images.to_type(ScalarType.Float32) - _mean) / _std;
         return Model.EncodeImage(x, Options.PosEmbedding).MoveToOuterDisposeScope();
     }

@@ -10,6 +10,8 @@ namespace HfDiff.Torch.Metrics.ClipIqa;
 public sealed record ClipIqaOptions
 {
     /// <summary>pyiqa's assembled antonym prompts, (good, bad) pairs in order.</summary>
+    // PORT-QUIRK(pyiqa, clipiqa_arch.py): pyiqa averages 5 prompt pairs instead of the paper's single
+    // "Good photo."/"Bad photo." pair ("we assemble multiple prompts to improve performance").
     public static IReadOnlyList<string> DefaultPrompts { get; } =
     [
         "Good image", "bad image", "Sharp image", "blurry image", "sharp edges", "blurry edges",
