@@ -32,7 +32,18 @@ public static class KnownAssets
     public static readonly ModelAsset Dinov2VitB14Reg4 = new("dinov2_vitb14_reg4_pretrain.pth", "DINOv2 ViT-B/14 + registers (distribution matching)",
         "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_reg4_pretrain.pth");
 
-    public static IReadOnlyList<ModelAsset> All { get; } =
-        [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4,
-         Dinov2VitS14, Dinov2VitB14, Dinov2VitL14, Dinov2VitS14Reg4, Dinov2VitB14Reg4];
+    public static readonly ModelAsset ClipRn50 = new("RN50.pt", "CLIP RN50 (CLIP-IQA)",
+        "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt",
+        "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762");
+    public static readonly ModelAsset ClipBpeVocab = new("bpe_simple_vocab_16e6.txt.gz", "CLIP tokenizer (CLIP-IQA)",
+        "https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz");
+    public static readonly ModelAsset ClipIqaPlusPrompts = new("CLIP-IQA+_learned_prompts-603f3273.pth", "CLIP-IQA+ learned prompts (pyiqa)",
+        "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/CLIP-IQA%2B_learned_prompts-603f3273.pth");
+
+    /// <summary>Every asset declared above, in declaration order (found by reflection so entries are added in one place).</summary>
+    public static IReadOnlyList<ModelAsset> All { get; } = typeof(KnownAssets)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(ModelAsset))
+        .Select(f => (ModelAsset)f.GetValue(null)!)
+        .ToList();
 }
