@@ -25,17 +25,31 @@ public sealed class LdmAttnBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Score-matrix elements computed at once (64 MiB of float32); rows are independent, so chunking over queries is exact.</summary>
+    const long MaxScoreElements = 1L << 24;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var hn = norm.call(x);
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        // (B, 1, HW, C) per projection. The reference builds the full (HW × HW) score matrix with bmm + softmax; the
-        // fused scaled_dot_product_attention gives the same result (default scale 1/√C) without materialising it, so a
-        // 128×128 latent does not need a 1 GiB matrix.
-        Tensor Tokens(Conv2d proj) => proj.call(hn).reshape(b, 1, c, h * w).transpose(2, 3);
-        var o = nn.functional.scaled_dot_product_attention(Tokens(q), Tokens(k), Tokens(v));   // B, 1, HW, C
-        var hOut = o.transpose(2, 3).reshape(b, c, h, w);
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], n = h * w;
+        var qT = q.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
+        var kM = k.call(hn).reshape(b, c, n);                    // b, c, hw
+        var vT = v.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
+        double scale = Math.Pow(c, -0.5);
+        // The reference materialises the full (HW x HW) softmax(q k^T / sqrt(C)); a 128x128 latent would need 1 GiB
+        // per matrix, so the query rows are processed in chunks with the same op order (bmm, scale, softmax, bmm).
+        long chunk = Math.Max(1, Math.Min(n, MaxScoreElements / n));
+        var parts = new List<Tensor>();
+        for (long r0 = 0; r0 < n; r0 += chunk)
+        {
+            using var inner = NewDisposeScope();
+            var qc = qT.narrow(1, r0, Math.Min(chunk, n - r0));
+            var wts = (qc.bmm(kM) * scale).softmax(2);               // b, rows, hw
+            parts.Add(wts.bmm(vT).MoveToOuterDisposeScope());        // b, rows, c
+        }
+        var att = parts.Count == 1 ? parts[0] : cat(parts, 1);
+        var hOut = att.permute(0, 2, 1).reshape(b, c, h, w);
         return (x + proj_out.call(hOut)).MoveToOuterDisposeScope();
     }
 }

@@ -13,7 +13,13 @@ namespace HfDiff.Torch.Archs.ResShift;
 public sealed class LdmResnetBlock : nn.Module<Tensor, Tensor>
 {
     /// <summary>LDM's <c>Normalize</c>: plain nn.GroupNorm(32, C, eps=1e-6) (no float32 cast, unlike GroupNorm32).</summary>
-    internal static GroupNorm Normalize(long channels) => nn.GroupNorm(32, channels, eps: 1e-6, affine: true);
+    internal static GroupNorm Normalize(long channels)
+    {
+        var gn = nn.GroupNorm(32, channels, eps: 1e-6, affine: true);
+        // TorchSharp 0.107 leaves the affine parameters uninitialised; PyTorch starts at weight 1, bias 0.
+        using (no_grad()) { gn.weight!.fill_(1); gn.bias!.zero_(); }
+        return gn;
+    }
 
     readonly GroupNorm norm1;
     readonly Conv2d conv1;

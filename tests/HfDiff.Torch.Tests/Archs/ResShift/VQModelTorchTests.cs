@@ -64,9 +64,20 @@ public class VQModelTorchTests
         using var decodedNoQuant = model.Decode(io["ae.latent_prequant"], forceNotQuantize: true);
         Check(decodedNoQuant, io["ae.decoded_no_quant"], Tolerance, "ae.decoded_no_quant");
 
-        // Our own encode feeds the same indices (the smallest top-2 gap is recorded in config.json).
+        // Our own latent (rel. L2 ~1e-6 from the reference) may flip an index only where the two nearest codes are
+        // (near-)tied; report the count and require each flip to be such a tie.
         using var q2 = model.Quantize(latent);
-        Assert.AreEqual(0L, q2.Indices.ne(expectedIdx).sum().item<long>(), "indices from our own latent");
+        using var flipMask = q2.Indices.ne(expectedIdx);
+        long ownFlips = flipMask.sum().item<long>();
+        Console.WriteLine($"ae.indices from own latent: {ownFlips} of {expectedIdx.numel()} differ");
+        if (ownFlips > 0)
+        {
+            using var z = io["ae.latent_prequant"].permute(0, 2, 3, 1)[flipMask];          // (flips, e_dim)
+            using var eOurs = model.Quantizer.Codebook.index_select(0, q2.Indices[flipMask]);
+            using var eRef = model.Quantizer.Codebook.index_select(0, expectedIdx[flipMask]);
+            using var gap = ((z - eOurs).pow(2).sum(1) - (z - eRef).pow(2).sum(1)).abs().max();
+            Assert.IsTrue(gap.item<float>() < 1e-4f, $"ae.indices: {ownFlips} flips, largest distance gap {gap.item<float>():E2} is not a tie");
+        }
     }
 
     [TestMethod]
@@ -120,6 +131,27 @@ public class VQModelTorchTests
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => model.Encode(odd)).Message, "divisible by 2");
         using var wrongC = zeros(1, 4, 8, 8);
         StringAssert.Contains(Assert.Throws<ArgumentException>(() => model.Decode(wrongC)).Message, "(B, 3, h, w)");
+    }
+
+    [TestMethod]
+    public void AttnBlock_ManyTokens_ChunkedEqualsFullSoftmaxAttention()
+    {
+        // 64x128 = 8192 tokens -> the block splits the queries into 4 chunks; compare with the unchunked formula.
+        using var blk = new LdmAttnBlock(32);
+        blk.eval();
+        using var _ = no_grad();
+        using var x = randn(1, 32, 64, 128);
+        using var y = blk.call(x);
+        var sd = blk.state_dict();
+        using var hn = nn.functional.group_norm(x, 32, sd["norm.weight"], sd["norm.bias"], 1e-6);
+        Tensor Conv(string name, Tensor input) => nn.functional.conv2d(input, sd[name + ".weight"], sd[name + ".bias"]);
+        using var qf = Conv("q", hn).reshape(1, 32, -1).permute(0, 2, 1);
+        using var kf = Conv("k", hn).reshape(1, 32, -1);
+        using var vf = Conv("v", hn).reshape(1, 32, -1);
+        using var wts = (qf.bmm(kf) * Math.Pow(32, -0.5)).softmax(2);
+        using var h = vf.bmm(wts.permute(0, 2, 1)).reshape(1, 32, 64, 128);
+        using var expected = x + Conv("proj_out", h);
+        TensorAssert.RelL2Below(y, expected, 1e-6, "chunked attention");
     }
 
     [TestMethod]
