@@ -1,0 +1,58 @@
+// Port of ResnetBlock / Normalize from zsyOAOA/ResShift ldm/modules/diffusionmodules/model.py
+// (commit 3ce1d81e8402fd50083809ae288a3977f6921bdd; from CompVis latent-diffusion / taming-transformers).
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Archs.ResShift;
+
+/// <summary>
+/// LDM autoencoder residual block without time embedding (temb_channels = 0): GroupNorm(32, eps 1e-6) → swish → conv3×3,
+/// twice, plus a 1×1 <c>nin_shortcut</c> (or 3×3 <c>conv_shortcut</c>) when the width changes.
+/// </summary>
+public sealed class LdmResnetBlock : nn.Module<Tensor, Tensor>
+{
+    /// <summary>LDM's <c>Normalize</c>: plain nn.GroupNorm(32, C, eps=1e-6) (no float32 cast, unlike GroupNorm32).</summary>
+    internal static GroupNorm Normalize(long channels)
+    {
+        var gn = nn.GroupNorm(32, channels, eps: 1e-6, affine: true);
+        // TorchSharp 0.107 leaves the affine parameters uninitialised; PyTorch starts at weight 1, bias 0.
+        using (no_grad()) { gn.weight!.fill_(1); gn.bias!.zero_(); }
+        return gn;
+    }
+
+    readonly GroupNorm norm1;
+    readonly Conv2d conv1;
+    readonly GroupNorm norm2;
+    readonly Conv2d conv2;
+    readonly Conv2d? nin_shortcut;
+    readonly Conv2d? conv_shortcut;
+    readonly double _dropout;
+
+    public LdmResnetBlock(long inChannels, long? outChannels = null, bool convShortcut = false, double dropout = 0) : base("ResnetBlock")
+    {
+        long outCh = outChannels ?? inChannels;
+        norm1 = Normalize(inChannels);
+        conv1 = nn.Conv2d(inChannels, outCh, 3, stride: 1, padding: 1);
+        norm2 = Normalize(outCh);
+        conv2 = nn.Conv2d(outCh, outCh, 3, stride: 1, padding: 1);
+        if (inChannels != outCh)
+        {
+            if (convShortcut) conv_shortcut = nn.Conv2d(inChannels, outCh, 3, stride: 1, padding: 1);
+            else nin_shortcut = nn.Conv2d(inChannels, outCh, 1L, stride: 1L, padding: 0L);
+        }
+        _dropout = dropout;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = conv1.call(nn.functional.silu(norm1.call(x)));
+        h = nn.functional.silu(norm2.call(h));
+        if (_dropout > 0) h = nn.functional.dropout(h, _dropout, training);
+        h = conv2.call(h);
+        var skip = nin_shortcut?.call(x) ?? conv_shortcut?.call(x) ?? x;
+        return (skip + h).MoveToOuterDisposeScope();
+    }
+}
