@@ -173,6 +173,21 @@ public class LpipsMetricTests
     }
 
     [TestMethod]
+    public void FromModelDirectory_FilesMissing_ThrowsNamingOfficialFiles()
+    {
+        var empty = Directory.CreateTempSubdirectory("hfdiff-models-").FullName;
+        try
+        {
+            var models = new HfDiff.Torch.Assets.ModelDirectory(empty);
+            var e = Assert.ThrowsExactly<HfDiff.Torch.Assets.ModelAssetMissingException>(() => LpipsMetric.FromModelDirectory(LpipsNet.Alex, models));
+            StringAssert.Contains(e.Message, "alexnet-owt-7be5be79.pth");
+            e = Assert.ThrowsExactly<HfDiff.Torch.Assets.ModelAssetMissingException>(() => LpipsMetric.FromModelDirectory(LpipsNet.Vgg, models));
+            StringAssert.Contains(e.Message, "vgg16-397923af.pth");
+        }
+        finally { Directory.Delete(empty, true); }
+    }
+
+    [TestMethod]
     public void Score_MissingReference_ThrowsNamingParameter()
     {
         using var lpips = Untrained(LpipsNet.Alex);
