@@ -40,6 +40,17 @@ public static class KnownAssets
     public static readonly ModelAsset ClipIqaPlusPrompts = new("CLIP-IQA+_learned_prompts-603f3273.pth", "CLIP-IQA+ learned prompts (pyiqa)",
         "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/CLIP-IQA%2B_learned_prompts-603f3273.pth");
 
+    public static readonly ModelAsset TorchvisionAlexNet = new("alexnet-owt-7be5be79.pth", "LPIPS (alex) trunk: torchvision AlexNet",
+        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth");
+    public static readonly ModelAsset TorchvisionVgg16 = new("vgg16-397923af.pth", "LPIPS (vgg) trunk: torchvision VGG16",
+        "https://download.pytorch.org/models/vgg16-397923af.pth");
+    public static readonly ModelAsset LpipsAlexLinear = new("alex.pth", "LPIPS v0.1 (alex) linear layers",
+        "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth");
+    public static readonly ModelAsset LpipsVggLinear = new("vgg.pth", "LPIPS v0.1 (vgg) linear layers",
+        "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth");
+    public static readonly ModelAsset MusiqKoniq = new("musiq_koniq_ckpt-e95806b9.pth", "MUSIQ (KonIQ-10k head, pyiqa)",
+        "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/musiq_koniq_ckpt-e95806b9.pth");
+
     /// <summary>Every asset declared above, in declaration order (found by reflection so entries are added in one place).</summary>
     public static IReadOnlyList<ModelAsset> All { get; } = typeof(KnownAssets)
         .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)

@@ -10,8 +10,8 @@ namespace HfDiff.Torch.Weights;
 public enum CheckpointFormat { Unknown, PyTorchZip, TorchScriptArchive, PyTorchLegacyPickle, Safetensors }
 
 /// <summary>
-/// Reads state dicts from the formats the official SR / IQA code bases publish: zip-format <c>torch.save</c>
-/// files (plain dicts, <c>{'state_dict': …}</c> and similar nestings, <c>module.</c> prefixes) and
+/// Reads state dicts from the formats the official SR / IQA code bases publish: zip-format and legacy (pre-1.6)
+/// <c>torch.save</c> files (plain dicts, <c>{'state_dict': …}</c> and similar nestings, <c>module.</c> prefixes) and
 /// <c>.safetensors</c>. Every failure names the file and the reason instead of surfacing a native crash.
 /// </summary>
 public static class Checkpoint
@@ -66,7 +66,8 @@ public static class Checkpoint
             case CheckpointFormat.TorchScriptArchive:
                 throw new CheckpointFormatException($"'{path}' is a TorchScript archive (torch.jit.save); load it with the model's own TorchScript reader.");
             case CheckpointFormat.PyTorchLegacyPickle:
-                throw new CheckpointFormatException($"'{path}' uses PyTorch's legacy (pre-1.6, non-zip) format, which this loader does not read; use the model's legacy reader or re-save it with torch.save in Python.");
+                // Restricted reader: tensors and plain containers only; its errors already name the file.
+                return Flatten(path, LegacyPickle.LegacyTorchCheckpoint.Read(path), nestedKey);
             default:
                 throw new CheckpointFormatException($"'{path}' is not a checkpoint: expected a PyTorch .pth/.pt (zip) or .safetensors file.");
         }

@@ -1,0 +1,90 @@
+// Port of the LPIPS trunks: richzhang/PerceptualSimilarity lpips/pretrained_networks.py (alexnet, vgg16) at
+// 082bb24f84c091ea94de2867d34c4544f68e0963, which slice torchvision's alexnet()/vgg16() `features`.
+// Paper: Zhang et al., "The Unreasonable Effectiveness of Deep Features as a Perceptual Metric", CVPR 2018.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Metrics.Lpips;
+
+/// <summary>
+/// torchvision's AlexNet / VGG16 <c>features</c> Sequential (same indices, so the official ImageNet files load as
+/// <c>features.{i}.weight/bias</c>), run in five slices whose outputs (ReLU activations) LPIPS compares.
+/// </summary>
+public sealed class LpipsTrunk : nn.Module<Tensor, Tensor[]>
+{
+#pragma warning disable IDE1006 // PyTorch attribute name, so state-dict keys match torchvision
+    readonly Sequential features;
+#pragma warning restore IDE1006
+    readonly nn.Module<Tensor, Tensor>[] _layers;
+    readonly int[] _sliceEnds;
+
+    /// <summary>Channels of the five compared activations.</summary>
+    public IReadOnlyList<int> Channels { get; }
+    /// <summary>Features indices of the Conv2d layers, in order (conv ordinal k → index).</summary>
+    public IReadOnlyList<int> ConvIndices { get; }
+
+    LpipsTrunk(string name, nn.Module<Tensor, Tensor>[] layers, int[] sliceEnds, int[] channels) : base(name)
+    {
+        _layers = layers;
+        _sliceEnds = sliceEnds;
+        Channels = channels;
+        ConvIndices = Enumerable.Range(0, layers.Length).Where(i => layers[i] is Conv2d).ToArray();
+        features = nn.Sequential(layers.Select((m, i) => ($"{i}", (nn.Module<Tensor, Tensor>)m)).ToArray());
+        RegisterComponents();
+    }
+
+    public static LpipsTrunk Create(LpipsNet net) => net switch
+    {
+        LpipsNet.Alex => AlexNet(),
+        LpipsNet.Vgg => Vgg16(),
+        _ => throw new ArgumentOutOfRangeException(nameof(net), net, "net must be Alex or Vgg."),
+    };
+
+    /// <summary>torchvision <c>alexnet().features</c>; slices [0:2],[2:5],[5:8],[8:10],[10:12] (relu1..relu5).</summary>
+    public static LpipsTrunk AlexNet()
+    {
+        nn.Module<Tensor, Tensor>[] layers =
+        [
+            nn.Conv2d(3, 64, 11, stride: 4, padding: 2), nn.ReLU(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(64, 192, 5, padding: 2), nn.ReLU(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(192, 384, 3, padding: 1), nn.ReLU(),
+            nn.Conv2d(384, 256, 3, padding: 1), nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(3, 2),
+        ];
+        return new LpipsTrunk("alexnet", layers, [2, 5, 8, 10, 12], [64, 192, 384, 256, 256]);
+    }
+
+    /// <summary>torchvision <c>vgg16().features</c>; slices [0:4],[4:9],[9:16],[16:23],[23:30] (relu1_2..relu5_3).</summary>
+    public static LpipsTrunk Vgg16()
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        int inChannels = 3;
+        foreach (var (width, convs) in new[] { (64, 2), (128, 2), (256, 3), (512, 3), (512, 3) })
+        {
+            for (int i = 0; i < convs; i++)
+            {
+                layers.Add(nn.Conv2d(inChannels, width, 3, padding: 1));
+                layers.Add(nn.ReLU());
+                inChannels = width;
+            }
+            layers.Add(nn.MaxPool2d(2, 2));
+        }
+        return new LpipsTrunk("vgg16", [.. layers], [4, 9, 16, 23, 30], [64, 128, 256, 512, 512]);
+    }
+
+    /// <summary>The five slice outputs for a (N,3,H,W) scaled input.</summary>
+    public override Tensor[] forward(Tensor input)
+    {
+        var outputs = new Tensor[_sliceEnds.Length];
+        var h = input;
+        int start = 0;
+        for (int s = 0; s < _sliceEnds.Length; s++)
+        {
+            for (int i = start; i < _sliceEnds[s]; i++) h = _layers[i].forward(h);
+            outputs[s] = h;
+            start = _sliceEnds[s];
+        }
+        return outputs;
+    }
+}

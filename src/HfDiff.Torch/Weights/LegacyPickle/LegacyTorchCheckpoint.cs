@@ -1,0 +1,120 @@
+using System.Collections;
+using System.Numerics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Weights.LegacyPickle;
+
+/// <summary>
+/// Reads PyTorch's legacy (pre-1.6, non-zip) <c>torch.save</c> format, in which e.g. the official LPIPS
+/// <c>weights/v0.1/*.pth</c> are published. Layout (torch/serialization.py <c>_legacy_save</c>): five consecutive
+/// pickles — magic number 0x1950a86a20f9469cfc6c, protocol version 1001, sys_info dict (endianness, type sizes), the
+/// object itself (storages as persistent ids), the list of storage keys — then, for each key in that list, an int64
+/// element count followed by the raw little-endian storage bytes.
+/// Only tensors and plain containers are built (see <see cref="RestrictedUnpickler"/>); every problem is a
+/// <see cref="CheckpointFormatException"/> naming the file.
+/// </summary>
+public static class LegacyTorchCheckpoint
+{
+    static readonly BigInteger MagicNumber = BigInteger.Parse("119547037146038801333356"); // 0x1950a86a20f9469cfc6c
+    const long ProtocolVersion = 1001;
+
+    /// <summary>
+    /// Loads the object a legacy checkpoint holds; it must be a dict (state dicts and <c>{'state_dict': …}</c>
+    /// nestings are). Dicts are <see cref="Hashtable"/>s, lists <c>List&lt;object?&gt;</c>, tuples <c>object?[]</c>,
+    /// tensors CPU <see cref="Tensor"/>s owning their memory (the caller disposes them).
+    /// </summary>
+    public static Hashtable Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: '{path}'.", path);
+        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
+        using var reader = new BinaryReader(stream);
+        var storages = new Dictionary<string, LegacyStorageRef>(StringComparer.Ordinal);
+        var unpickler = new RestrictedUnpickler(reader, path, storages);
+        string stage = "the magic number";
+        try
+        {
+            if (unpickler.Load() is not BigInteger magic || magic != MagicNumber)
+                throw new CheckpointFormatException($"'{path}': not a legacy PyTorch checkpoint (magic number missing).");
+            stage = "the protocol version";
+            if (unpickler.Load() is not long version || version != ProtocolVersion)
+                throw new CheckpointFormatException($"'{path}': unsupported legacy protocol version (expected {ProtocolVersion}).");
+            stage = "sys_info";
+            if (unpickler.Load() is Hashtable sysInfo && sysInfo["little_endian"] is false)
+                throw new CheckpointFormatException($"'{path}': was written on a big-endian machine, which is not supported.");
+            stage = "the object pickle";
+            var root = unpickler.Load();
+            if (root is not Hashtable dict)
+                throw new CheckpointFormatException($"'{path}': holds {RestrictedUnpickler.Describe(root)}, not a dictionary of tensors.");
+            stage = "the storage key list";
+            if (unpickler.Load() is not List<object?> keys || keys.Any(k => k is not string))
+                throw new CheckpointFormatException($"'{path}': malformed storage key list.");
+            stage = "the storage data";
+            var data = ReadStorages(path, reader, keys.Cast<string>().ToList(), storages);
+            Materialize(path, dict, data);
+            return dict;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointFormatException($"'{path}': truncated legacy PyTorch checkpoint (file ends inside {stage}).", e);
+        }
+    }
+
+    static Dictionary<string, byte[]> ReadStorages(string path, BinaryReader reader, List<string> keys, Dictionary<string, LegacyStorageRef> storages)
+    {
+        var data = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            if (!storages.TryGetValue(key, out var storage))
+                throw new CheckpointFormatException($"'{path}': storage '{key}' is listed but no tensor uses it.");
+            long count = reader.ReadInt64();
+            if (count != storage.RootSize)
+                throw new CheckpointFormatException($"'{path}': storage '{key}' has {count} elements on disk, {storage.RootSize} in the pickle.");
+            long bytes = count * storage.ElementSize;
+            if (bytes > int.MaxValue) throw new CheckpointFormatException($"'{path}': storage '{key}' is larger than 2 GB, which is not supported.");
+            var buffer = reader.ReadBytes((int)bytes);
+            if (buffer.Length != bytes) throw new EndOfStreamException();
+            data[key] = buffer;
+        }
+        var missing = storages.Keys.Where(k => !data.ContainsKey(k)).ToList();
+        if (missing.Count > 0) throw new CheckpointFormatException($"'{path}': storage '{missing[0]}' is used but has no data.");
+        return data;
+    }
+
+    static void Materialize(string path, object? node, Dictionary<string, byte[]> data)
+    {
+        switch (node)
+        {
+            case Hashtable h:
+                foreach (var key in h.Keys.Cast<object>().ToList())
+                    if (h[key] is PendingTensor p) h[key] = Rebuild(path, $"{key}", p, data);
+                    else Materialize(path, h[key], data);
+                break;
+            case List<object?> l:
+                for (int i = 0; i < l.Count; i++)
+                    if (l[i] is PendingTensor p) l[i] = Rebuild(path, $"[{i}]", p, data);
+                    else Materialize(path, l[i], data);
+                break;
+            case object?[] a:
+                for (int i = 0; i < a.Length; i++)
+                    if (a[i] is PendingTensor p) a[i] = Rebuild(path, $"[{i}]", p, data);
+                    else Materialize(path, a[i], data);
+                break;
+        }
+    }
+
+    /// <summary><c>storage.as_strided(size, stride, offset)</c>, copied into a tensor that owns its memory.</summary>
+    static Tensor Rebuild(string path, string name, PendingTensor p, Dictionary<string, byte[]> data)
+    {
+        var s = p.Storage;
+        if (p.Shape.Length != p.Stride.Length || p.Shape.Any(d => d < 0) || p.Stride.Any(d => d < 0) || p.StorageOffset < 0)
+            throw new CheckpointFormatException($"'{path}': tensor '{name}' has an invalid size/stride/offset.");
+        long extent = p.Shape.Any(d => d == 0) ? 0 : 1 + p.Shape.Zip(p.Stride, (d, st) => (d - 1) * st).Sum();
+        if (p.StorageOffset + extent > s.Size)
+            throw new CheckpointFormatException($"'{path}': tensor '{name}' reads beyond its storage ({p.StorageOffset + extent} > {s.Size} elements).");
+        using var flat = torch.empty([s.RootSize], s.DType);
+        if (s.RootSize > 0) flat.bytes = data[s.Key];
+        using var view = flat.as_strided(p.Shape, p.Stride, s.Offset + p.StorageOffset);
+        return view.clone();
+    }
+}
