@@ -1,6 +1,8 @@
 // Port of pyiqa's to_y_channel / rgb2yiq / rgb2ycbcr (chaofengc/IQA-PyTorch, pyiqa/utils/color_util.py,
 // commit 01ae427f9afd66842031d3a7cb694dcad5b5cbb8; itself after piq's colour_conversion.py).
 
+using System.Numerics;
+
 namespace HfDiff.Torch.Metrics;
 
 /// <summary>
@@ -19,12 +21,27 @@ internal static class LumaConversion
     public static float[] ToY(float[] rgb, int plane, YChannelColorSpace colorSpace, float outRange)
     {
         var y = new float[plane];
-        var r = rgb.AsSpan(0, plane);
-        var g = rgb.AsSpan(plane, plane);
-        var b = rgb.AsSpan(2 * plane, plane);
+        ToY(rgb.AsSpan(0, plane), rgb.AsSpan(plane, plane), rgb.AsSpan(2 * plane, plane), colorSpace, outRange, y);
+        return y;
+    }
+
+    /// <summary>Y of the pixels of three channel spans, into <paramref name="y"/>.</summary>
+    public static void ToY(ReadOnlySpan<float> r, ReadOnlySpan<float> g, ReadOnlySpan<float> b, YChannelColorSpace colorSpace,
+                           float outRange, Span<float> y)
+    {
+        int n = y.Length, vs = Vector<float>.Count, i = 0;
         if (colorSpace == YChannelColorSpace.Yiq)
         {
-            for (int i = 0; i < plane; i++)
+            // Separate multiplies and adds (no FMA), exactly the scalar order below.
+            var vr = new Vector<float>(YiqR); var vg = new Vector<float>(YiqG); var vb = new Vector<float>(YiqB);
+            var vo = new Vector<float>(outRange);
+            for (; i + vs <= n; i += vs)
+            {
+                var v = new Vector<float>(r.Slice(i, vs)) * vr + new Vector<float>(g.Slice(i, vs)) * vg;
+                v += new Vector<float>(b.Slice(i, vs)) * vb;
+                (v * vo).CopyTo(y.Slice(i, vs));
+            }
+            for (; i < n; i++)
             {
                 float v = r[i] * YiqR + g[i] * YiqG;
                 v += b[i] * YiqB;
@@ -33,7 +50,7 @@ internal static class LumaConversion
         }
         else
         {
-            for (int i = 0; i < plane; i++)
+            for (; i < n; i++)
             {
                 float v = r[i] * YcbcrR + g[i] * YcbcrG;
                 v += b[i] * YcbcrB;
@@ -41,7 +58,6 @@ internal static class LumaConversion
                 y[i] = v * outRange;
             }
         }
-        return y;
     }
 
     /// <summary>

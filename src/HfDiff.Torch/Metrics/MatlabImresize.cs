@@ -1,6 +1,8 @@
 // Port of pyiqa's imresize (chaofengc/IQA-PyTorch, pyiqa/matlab_utils/resize.py, commit 01ae427f9afd66842031d3a7cb694dcad5b5cbb8;
 // Sanghyun Son's bicubic_pytorch), which reproduces MATLAB imresize(..., 'bicubic') with antialiasing.
 
+using System.Numerics;
+
 namespace HfDiff.Torch.Metrics;
 
 /// <summary>
@@ -28,8 +30,14 @@ internal static class MatlabImresize
             for (int k = 0; k < ks; k++)
             {
                 float g = hW[k * outH + i];
+                if (g == 0) continue; // adding 0·x (x finite) leaves every float32 sum unchanged
                 var srcRow = src.AsSpan(hIdx[i * ks + k] * w, w);
-                for (int c = 0; c < w; c++) row[c] += srcRow[c] * g;
+                var vg = new Vector<float>(g);
+                int c = 0, vs = Vector<float>.Count;
+                // Multiply, round, then add (no FMA): the same two roundings as torch's sample * weight then sum.
+                for (; c + vs <= w; c += vs)
+                    (new Vector<float>(row.Slice(c, vs)) + new Vector<float>(srcRow.Slice(c, vs)) * vg).CopyTo(row.Slice(c, vs));
+                for (; c < w; c++) row[c] += srcRow[c] * g;
             }
         }
         var (wIdx, wW, ksw) = Taps(w, outW, scale);

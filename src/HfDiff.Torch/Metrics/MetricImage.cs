@@ -22,6 +22,17 @@ internal sealed class MetricImage
     /// <summary>Copies a (1,C,H,W) float32 tensor with C = 1 or 3; <paramref name="name"/> is used in error messages.</summary>
     public static MetricImage FromTensor(Tensor image, string name)
     {
+        Validate(image, name);
+        var shape = image.shape;
+        using var cpu = image.detach().cpu().contiguous();
+        // Tensor.bytes views the storage directly; data<T>().ToArray() goes element by element and is ~20× slower.
+        var data = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(cpu.bytes).ToArray();
+        return new MetricImage((int)shape[1], (int)shape[2], (int)shape[3], data);
+    }
+
+    /// <summary>Checks that <paramref name="image"/> is a (1,C,H,W) float32 tensor with C = 1 or 3.</summary>
+    public static void Validate(Tensor image, string name)
+    {
         ArgumentNullException.ThrowIfNull(image, name);
         var shape = image.shape;
         if (shape.Length != 4 || shape[0] != 1 || (shape[1] != 3 && shape[1] != 1))
@@ -30,10 +41,6 @@ internal sealed class MetricImage
             throw new ArgumentException($"{name} must be float32 in [0, 1]; got {image.dtype}.", name);
         if (shape[2] < 1 || shape[3] < 1)
             throw new ArgumentException($"{name} is empty: {Shape(image)}.", name);
-        using var cpu = image.detach().cpu().contiguous();
-        // Tensor.bytes views the storage directly; data<T>().ToArray() goes element by element and is ~20× slower.
-        var data = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(cpu.bytes).ToArray();
-        return new MetricImage((int)shape[1], (int)shape[2], (int)shape[3], data);
     }
 
     /// <summary>Throws when the distorted and reference tensors do not have the same shape (pyiqa asserts the same).</summary>

@@ -108,36 +108,24 @@ public sealed class Niqe : IImageQualityMetric
     {
         const int k = MscnWindowSize, p = k / 2;
         int ph = h + 2 * p, pw = w + 2 * p;
+        // imfilter(..., padding='replicate'): edge rows/columns repeated p times.
         var padded = new double[ph * pw];
         for (int r = 0; r < ph; r++)
         {
-            int sr = Math.Clamp(r - p, 0, h - 1);
-            for (int c = 0; c < pw; c++) padded[r * pw + c] = img[sr * w + Math.Clamp(c - p, 0, w - 1)];
+            int sr = Math.Clamp(r - p, 0, h - 1), o = r * pw;
+            Array.Copy(img, sr * w, padded, o + p, w);
+            padded.AsSpan(o, p).Fill(img[sr * w]);
+            padded.AsSpan(o + p + w, p).Fill(img[sr * w + w - 1]);
         }
-        var mu = new double[h * w];
-        var ex2 = new double[h * w];
+        const double eps = 2.220446049250313e-16; // torch.finfo(float64).eps in safe_sqrt
+        var result = new double[h * w];
         var window = MscnWindow.Value;
         int chunks = Math.Min(Environment.ProcessorCount, Math.Max(1, h / 64));
         Parallel.For(0, chunks, t =>
         {
             int r0 = (int)((long)h * t / chunks), r1 = (int)((long)h * (t + 1) / chunks);
-            // Each band filters its own rows of the padded plane (k−1 extra rows of input).
-            int rows = r1 - r0;
-            var band = padded.AsSpan(r0 * pw, (rows + k - 1) * pw).ToArray();
-            var m = new double[rows * w];
-            var e = new double[rows * w];
-            WindowFilter.MeanAndMeanOfSquares(band, rows + k - 1, pw, window, k, m, e);
-            Array.Copy(m, 0, mu, r0 * w, m.Length);
-            Array.Copy(e, 0, ex2, r0 * w, e.Length);
+            WindowFilter.Mscn(padded, pw, window, k, eps, r0, r1, result);
         });
-        const double eps = 2.220446049250313e-16; // torch.finfo(float64).eps in safe_sqrt
-        var result = new double[h * w];
-        for (int i = 0; i < result.Length; i++)
-        {
-            double m = mu[i];
-            double sigma = Math.Sqrt(Math.Abs(ex2[i] - m * m) + eps);
-            result[i] = (img[i] - m) / (sigma + 1);
-        }
         return result;
     }
 

@@ -12,17 +12,22 @@ namespace HfDiff.Torch.Metrics;
 internal static class WindowFilter
 {
     /// <summary>
-    /// For each valid position: <paramref name="mean"/> = Σ w·x and <paramref name="meanOfSquares"/> = Σ w·x² over the
-    /// window. <paramref name="src"/> is h×w; outputs are (h−k+1)×(w−k+1).
+    /// MSCN coefficients for output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>): with μ = Σ w·x and
+    /// E = Σ w·x² over the k×k window of the padded plane (<paramref name="padded"/>, width <paramref name="pw"/>),
+    /// result = (x − μ) / (sqrt(|E − μ²| + eps) + 1), x the centre pixel (pyiqa normalize_img_with_guass, C = 1).
+    /// The result plane is (pw − k + 1) wide.
     /// </summary>
-    public static void MeanAndMeanOfSquares(double[] src, int h, int w, double[] window, int k, double[] mean, double[] meanOfSquares)
+    public static void Mscn(double[] padded, int pw, double[] window, int k, double eps, int rowStart, int rowEnd, double[] result)
     {
-        int ho = h - k + 1, wo = w - k + 1;
+        int wo = pw - k + 1, half = k / 2;
         var wv = Broadcast(window);
         int vs = Vector<double>.Count;
-        ref double s0 = ref MemoryMarshal.GetArrayDataReference(src);
-        for (int r = 0; r < ho; r++)
+        ref double s0 = ref MemoryMarshal.GetArrayDataReference(padded);
+        var veps = new Vector<double>(eps);
+        var one = Vector<double>.One;
+        for (int r = rowStart; r < rowEnd; r++)
         {
+            int centre = (r + half) * pw + half;
             int c = 0;
             for (; c + vs <= wo; c += vs)
             {
@@ -30,7 +35,7 @@ internal static class WindowFilter
                 var b = Vector<double>.Zero;
                 for (int i = 0; i < k; i++)
                 {
-                    int row = (r + i) * w + c;
+                    int row = (r + i) * pw + c;
                     for (int j = 0; j < k; j++)
                     {
                         var x = Vector.LoadUnsafe(ref s0, (nuint)(row + j));
@@ -39,24 +44,25 @@ internal static class WindowFilter
                         b = Vector.FusedMultiplyAdd(x * x, g, b);
                     }
                 }
-                a.CopyTo(mean, r * wo + c);
-                b.CopyTo(meanOfSquares, r * wo + c);
+                var sigma = Vector.SquareRoot(Vector.Abs(b - a * a) + veps);
+                var xc = Vector.LoadUnsafe(ref s0, (nuint)(centre + c));
+                ((xc - a) / (sigma + one)).CopyTo(result, r * wo + c);
             }
             for (; c < wo; c++)
             {
                 double a = 0, b = 0;
                 for (int i = 0; i < k; i++)
                 {
-                    int row = (r + i) * w + c;
+                    int row = (r + i) * pw + c;
                     for (int j = 0; j < k; j++)
                     {
-                        double x = src[row + j], g = window[i * k + j];
+                        double x = padded[row + j], g = window[i * k + j];
                         a = Math.FusedMultiplyAdd(x, g, a);
                         b = Math.FusedMultiplyAdd(x * x, g, b);
                     }
                 }
-                mean[r * wo + c] = a;
-                meanOfSquares[r * wo + c] = b;
+                double sigma = Math.Sqrt(Math.Abs(b - a * a) + eps);
+                result[r * wo + c] = (padded[centre + c] - a) / (sigma + 1);
             }
         }
     }
