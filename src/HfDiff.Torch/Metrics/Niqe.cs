@@ -44,6 +44,13 @@ public sealed class Niqe : IImageQualityMetric
     /// <summary>NIQE of <paramref name="distorted"/> ((1,3,H,W) float32 in [0,1]); a reference, if given, is ignored (no-reference metric).</summary>
     public double Score(Tensor distorted, Tensor? reference = null) => Analyze(distorted).Score;
 
+    /// <summary>NIQE of one (1,3,H,W) float32 [0,1] image with the given pristine model (entry point for benchmarks).</summary>
+    public static double Compute(Tensor image, NiqeParameters parameters, NiqeOptions? options = null)
+    {
+        using var niqe = new Niqe(parameters, options);
+        return niqe.Score(image);
+    }
+
     /// <summary>The score together with every intermediate (for checks and diagnostics).</summary>
     public NiqeAnalysis Analyze(Tensor image)
     {
