@@ -1,1 +1,9 @@
-return 0;
+using System.CommandLine;
+using HfDiff.Cli;
+using HfDiff.Cli.Commands;
+
+var root = new RootCommand("hfdiff — one-step diffusion super-resolution (HF-Diff, SinSR, ResShift) and SR quality metrics on TorchSharp.");
+root.Subcommands.Add(ScoreCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return CliRunner.Run(root, args);

@@ -1,4 +1,7 @@
 using HfDiff.Torch.Assets;
+using HfDiff.Torch.Metrics.ClipIqa;
+using HfDiff.Torch.Metrics.Lpips;
+using HfDiff.Torch.Metrics.Musiq;
 
 namespace HfDiff.Torch.Metrics;
 
@@ -16,29 +19,36 @@ public sealed record MetricInfo(string Name, MetricMode Mode, bool LowerIsBetter
 /// </summary>
 public static class MetricRegistry
 {
-    sealed record Entry(MetricInfo Info, Func<ModelDirectory?, object?, IImageQualityMetric> Factory);
+    sealed record Entry(MetricInfo Info, Func<ModelDirectory?, object?, IImageQualityMetric> Factory, Func<object> Defaults);
 
     static readonly Dictionary<string, Entry> Entries = new(StringComparer.OrdinalIgnoreCase);
 
     static MetricRegistry()
     {
-        // One line per metric: name, mode, lower_better, factory(model directory, options or null).
-        Add<PsnrOptions>("psnr", MetricMode.FullReference, false, (_, o) => new Psnr(o ?? new PsnrOptions()));
-        Add<PsnrOptions>("psnry", MetricMode.FullReference, false, (_, o) => new Psnr(o ?? new PsnrOptions { TestYChannel = true }));
-        Add<SsimOptions>("ssim", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions()));
-        Add<SsimOptions>("ssimc", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions { TestYChannel = false }));
-        Add<NiqeOptions>("niqe", MetricMode.NoReference, true, (m, o) => Niqe.FromModelDirectory(m, o));
+        // One line per metric: name, mode, lower_better, factory(model directory, options or null), the name's default options.
+        Add("psnr", MetricMode.FullReference, false, (_, o) => new Psnr(o ?? new PsnrOptions()), () => new PsnrOptions());
+        Add("psnry", MetricMode.FullReference, false, (_, o) => new Psnr(o ?? new PsnrOptions { TestYChannel = true }), () => new PsnrOptions { TestYChannel = true });
+        Add("ssim", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions()), () => new SsimOptions());
+        Add("ssimc", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions { TestYChannel = false }), () => new SsimOptions { TestYChannel = false });
+        Add("niqe", MetricMode.NoReference, true, (m, o) => Niqe.FromModelDirectory(m, o), () => new NiqeOptions());
+        Add("lpips", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions()).Net, m), () => new LpipsOptions());
+        Add("lpips-vgg", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions { Net = LpipsNet.Vgg }).Net, m), () => new LpipsOptions { Net = LpipsNet.Vgg });
+        Add("musiq", MetricMode.NoReference, false, (m, o) => MusiqMetric.FromFile((m ?? ModelDirectory.Resolve()).Require(KnownAssets.MusiqKoniq), o), () => new MusiqOptions());
+        Add("clipiqa", MetricMode.NoReference, false, (m, o) => new ClipIqaMetric(WithModels(o ?? new ClipIqaOptions(), m)), () => new ClipIqaOptions());
+        Add("clipiqa+", MetricMode.NoReference, false, (m, o) => new ClipIqaMetric(WithModels(o ?? new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus }, m)),
+            () => new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus });
     }
 
     /// <summary>Registers a metric; <typeparamref name="TOptions"/> is the options record its factory accepts.</summary>
     public static void Add<TOptions>(string name, MetricMode mode, bool lowerIsBetter,
-                                     Func<ModelDirectory?, TOptions?, IImageQualityMetric> factory) where TOptions : class
+                                     Func<ModelDirectory?, TOptions?, IImageQualityMetric> factory, Func<TOptions> defaults) where TOptions : class
     {
+        ArgumentNullException.ThrowIfNull(defaults);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(factory);
         var info = new MetricInfo(name, mode, lowerIsBetter, typeof(TOptions));
         lock (Entries)
-            Entries[name] = new Entry(info, (models, options) => factory(models, CastOptions<TOptions>(name, options)));
+            Entries[name] = new Entry(info, (models, options) => factory(models, CastOptions<TOptions>(name, options)), defaults);
     }
 
     /// <summary>Registered names, sorted.</summary>
@@ -56,6 +66,20 @@ public static class MetricRegistry
     /// <summary>Creates the metric <paramref name="name"/>; <paramref name="options"/> (the name's options record) overrides its defaults.</summary>
     public static IImageQualityMetric Create(string name, ModelDirectory? models = null, object? options = null) =>
         Get(name).Factory(models, options);
+
+    /// <summary>
+    /// Creates <paramref name="name"/> with pyiqa-style keyword settings (e.g. <c>test_y_channel=true</c>) applied to the
+    /// name's defaults (see <see cref="MetricSettings"/>); no settings means the defaults.
+    /// </summary>
+    public static IImageQualityMetric Create(string name, IReadOnlyDictionary<string, string>? settings, ModelDirectory? models = null) =>
+        Get(name).Factory(models, OptionsFor(name, settings));
+
+    /// <summary>The options record <paramref name="name"/> gets from <paramref name="settings"/> (validates keys and values without building the metric).</summary>
+    public static object OptionsFor(string name, IReadOnlyDictionary<string, string>? settings) =>
+        MetricSettings.Apply(name, Get(name).Defaults(), settings);
+
+    static ClipIqaOptions WithModels(ClipIqaOptions o, ModelDirectory? m) =>
+        o.ModelDirectory is null && m is not null ? o with { ModelDirectory = m.Root } : o;
 
     static Entry Get(string name)
     {

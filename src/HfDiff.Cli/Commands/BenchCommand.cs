@@ -1,0 +1,59 @@
+using System.CommandLine;
+using HfDiff.Torch.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HfDiff.Cli.Commands;
+
+/// <summary><c>hfdiff bench …</c>: timings on this machine (warm-up, then median/min/max of N runs).</summary>
+internal static partial class BenchCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("bench", "Benchmarks: speed and memory on this machine.");
+        cmd.Subcommands.Add(MetricsCommand());
+        return cmd;
+    }
+
+    static Option<int> RunsOption(int def) => new("--runs") { Description = "Timed runs after one warm-up.", DefaultValueFactory = _ => def };
+    static Option<int> ThreadsOption() => new("--threads") { Description = "Torch intra-op threads (0 = libtorch default).", DefaultValueFactory = _ => 0 };
+
+    static void ApplyThreads(int threads)
+    {
+        if (threads < 0) throw new CliUsageException($"--threads must be >= 0; got {threads}.");
+        if (threads > 0) torch.set_num_threads(threads);
+        Console.WriteLine($"torch threads: {torch.get_num_threads()}");
+    }
+
+    static Command MetricsCommand()
+    {
+        var size = new Option<int>("--size") { Description = "Side of the square test images.", DefaultValueFactory = _ => 512 };
+        var runs = RunsOption(10);
+        var threads = ThreadsOption();
+        var metrics = new Option<string>("--metrics") { Description = "Metrics to time.", DefaultValueFactory = _ => "psnr,ssim,niqe" };
+        var models = CliRunner.ModelsOption();
+        var cmd = new Command("metrics", "Time metrics on a seeded random image pair (SR-like: GT plus noise).") { size, runs, threads, metrics, models };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse.GetValue(threads));
+            int n = parse.GetValue(size), r = parse.GetValue(runs);
+            if (n < 96) throw new CliUsageException($"--size must be >= 96 (one NIQE block); got {n}.");
+            if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
+            var gen = new Generator(seed: 20260101);
+            using var gt = rand([1, 3, n, n], generator: gen).mul(255).round().div(255);
+            using var sr = (gt + 0.05 * randn([1, 3, n, n], generator: gen)).clamp(0, 1).mul(255).round().div(255);
+            var dir = Torch.Assets.ModelDirectory.Resolve(parse.GetValue(models));
+            Console.WriteLine($"{n}x{n} pair, {r} runs after one warm-up");
+            foreach (var name in parse.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                using var metric = MetricRegistry.Create(name, new Dictionary<string, string>(), dir);
+                double value = 0;
+                var stats = BenchTimer.Time(r, () => value = metric.Score(sr, metric.Mode == MetricMode.FullReference ? gt : null));
+                Console.WriteLine($"{name,-8} {stats}   value {value:G8}");
+            }
+            Console.WriteLine($"peak RSS: {BenchTimer.PeakRssBytes() / (1024.0 * 1024):F0} MiB");
+            return 0;
+        });
+        return cmd;
+    }
+}

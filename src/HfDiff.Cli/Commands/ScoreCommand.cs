@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using HfDiff.Torch.Assets;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Metrics;
+using static TorchSharp.torch;
+
+namespace HfDiff.Cli.Commands;
+
+/// <summary>
+/// <c>hfdiff score --sr DIR [--gt DIR] --metrics psnr,ssim,niqe …</c>: every metric in one pass over the images (each
+/// image decoded once), CSV <c>image,&lt;metric&gt;…</c>, a summary table of means. Without flags each metric keeps pyiqa's
+/// defaults (psnr on RGB, ssim and niqe on Y of YIQ).
+/// </summary>
+internal static class ScoreCommand
+{
+    public static Command Create()
+    {
+        var sr = new Option<string>("--sr") { Description = "Folder (or file) of images to judge (the SR outputs).", Required = true };
+        var gt = new Option<string?>("--gt") { Description = "Folder of ground-truth images, paired by file name (full-reference metrics)." };
+        var metrics = new Option<string>("--metrics") { Description = "Comma-separated pyiqa metric names (psnr, ssim, niqe, …). Default: psnr,ssim with --gt, niqe without." };
+        var y = new Option<bool>("--y-channel") { Description = "Compute psnr and ssim on the Y channel (ssim already does by pyiqa's default)." };
+        var colorSpace = new Option<string?>("--color-space") { Description = "Y definition for psnr/ssim: yiq (pyiqa default) or ycbcr (what SinSR/OSEDiff report)." };
+        var crop = new Option<int>("--crop-border") { Description = "Pixels cropped from each border before psnr/ssim.", DefaultValueFactory = _ => 0 };
+        var csv = new Option<string?>("--csv") { Description = "Write per-image scores to this CSV file (written atomically)." };
+        var models = CliRunner.ModelsOption();
+        var cmd = new Command("score", "Score images with SR quality metrics (pyiqa semantics).") { sr, gt, metrics, y, colorSpace, crop, csv, models };
+        cmd.SetAction(parse => Run(parse.GetValue(sr)!, parse.GetValue(gt), parse.GetValue(metrics), parse.GetValue(y),
+            parse.GetValue(colorSpace), parse.GetValue(crop), parse.GetValue(csv), parse.GetValue(models)));
+        return cmd;
+    }
+
+    static int Run(string srPath, string? gtDir, string? metricList, bool yChannel, string? colorSpace, int cropBorder, string? csvPath, string? modelsDir)
+    {
+        if (cropBorder < 0) throw new CliUsageException($"--crop-border must be >= 0; got {cropBorder}.");
+        if (colorSpace is not null && colorSpace is not ("yiq" or "ycbcr")) throw new CliUsageException($"--color-space must be yiq or ycbcr; got '{colorSpace}'.");
+        var names = (metricList ?? (gtDir is null ? "niqe" : "psnr,ssim"))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
+        if (names.Count == 0) throw new CliUsageException("--metrics names no metric.");
+        if (names.Distinct().Count() != names.Count) throw new CliUsageException("--metrics names a metric twice.");
+
+        var modelDir = ModelDirectory.Resolve(modelsDir);
+        var metrics = new List<IImageQualityMetric>();
+        try
+        {
+            foreach (var name in names)
+                metrics.Add(MetricRegistry.Create(name, SettingsFor(name, yChannel, colorSpace, cropBorder), modelDir));
+            bool needsGt = metrics.Any(m => m.Mode == MetricMode.FullReference);
+            if (needsGt && gtDir is null)
+                throw new CliUsageException($"{string.Join(", ", metrics.Where(m => m.Mode == MetricMode.FullReference).Select(m => m.Name))} need --gt.");
+
+            var srFiles = ImageFiles.List(srPath);
+            if (srFiles.Count == 0) throw new CliUsageException($"No images in '{srPath}'.");
+            var pairs = needsGt ? ImageFiles.Pair(srFiles, gtDir!) : srFiles.Select(s => (Sr: s, Gt: (string?)null)).ToList()!;
+            return Score(pairs!, metrics, csvPath);
+        }
+        finally
+        {
+            foreach (var m in metrics) m.Dispose();
+        }
+    }
+
+    /// <summary>pyiqa keyword arguments for one metric from the command-line flags (NIQE always keeps its defaults).</summary>
+    static Dictionary<string, string> SettingsFor(string metric, bool yChannel, string? colorSpace, int cropBorder)
+    {
+        var s = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (metric is "psnr" or "ssim" or "psnry" or "ssimc")
+        {
+            if (yChannel) s["test_y_channel"] = "true";
+            if (colorSpace is not null) s["color_space"] = colorSpace;
+            if (cropBorder > 0) s["crop_border"] = cropBorder.ToString(CultureInfo.InvariantCulture);
+        }
+        return s;
+    }
+
+    static int Score(List<(string Sr, string? Gt)> pairs, List<IImageQualityMetric> metrics, string? csvPath)
+    {
+        var rows = new List<(string Name, double[] Values)>();
+        int failures = 0;
+        using var progress = Progress.Create(pairs.Count, "scoring");
+        foreach (var (srFile, gtFile) in pairs)
+        {
+            var values = new double[metrics.Count];
+            Array.Fill(values, double.NaN);
+            try
+            {
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                var d = ImageIO.ReadTensor(srFile);
+                var r = gtFile is null ? null : ImageIO.ReadTensor(gtFile);
+                for (int i = 0; i < metrics.Count; i++)
+                    values[i] = metrics[i].Score(d, metrics[i].Mode == MetricMode.FullReference ? r : null);
+            }
+            catch (Exception e) when (CliRunner.IsUserError(e))
+            {
+                failures++;
+                progress.Log($"error: {Path.GetFileName(srFile)}: {e.Message}");
+            }
+            rows.Add((Path.GetFileName(srFile), values));
+            progress.Tick();
+        }
+        progress.Dispose();
+
+        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, Csv(rows, metrics));
+        PrintSummary(rows, metrics);
+        if (failures > 0) Console.Error.WriteLine($"{failures} of {pairs.Count} image(s) failed.");
+        return failures > 0 ? 1 : 0;
+    }
+
+    static string Csv(List<(string Name, double[] Values)> rows, List<IImageQualityMetric> metrics)
+    {
+        var sb = new StringBuilder("image," + string.Join(",", metrics.Select(m => m.Name)) + "\n");
+        foreach (var (name, values) in rows)
+            sb.Append(CsvField(name)).Append(',').AppendJoin(',', values.Select(v => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+        return sb.ToString();
+    }
+
+    static string CsvField(string s) => s.IndexOfAny([',', '"', '\n']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
+
+    static void PrintSummary(List<(string Name, double[] Values)> rows, List<IImageQualityMetric> metrics)
+    {
+        Console.WriteLine($"{"metric",-10} {"mean",12} {"images",7}  better");
+        for (int i = 0; i < metrics.Count; i++)
+        {
+            var vals = rows.Select(r => r.Values[i]).Where(v => !double.IsNaN(v)).ToList();
+            var mean = vals.Count == 0 ? double.NaN : vals.Average();
+            Console.WriteLine($"{metrics[i].Name,-10} {mean.ToString("F4", CultureInfo.InvariantCulture),12} {vals.Count,7}  {(metrics[i].LowerIsBetter ? "lower" : "higher")}");
+        }
+    }
+}

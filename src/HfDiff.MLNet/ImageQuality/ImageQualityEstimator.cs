@@ -1,0 +1,112 @@
+using HfDiff.MLNet.Common;
+using HfDiff.Torch.Metrics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace HfDiff.MLNet.ImageQuality;
+
+/// <summary>
+/// Adds one float column with an image-quality score (pyiqa semantics) computed from an image column (and a reference
+/// column for full-reference metrics). Columns may hold MLImage values or image file paths.
+/// </summary>
+public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
+{
+    readonly TransformsCatalog _catalog;
+    readonly ImageQualityScorerOptions _options;
+    readonly MetricMode _mode;
+    readonly ScorerConfig _config;
+
+    internal ImageQualityEstimator(TransformsCatalog catalog, ImageQualityScorerOptions options, string device)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.Metric)) throw new ArgumentException("Metric must name a metric (e.g. psnr); got an empty value.", nameof(options));
+        var info = ImageQualityMetricFactory.Describe(options.Metric);
+        _mode = info.Mode;
+        if (_mode == MetricMode.FullReference && string.IsNullOrWhiteSpace(options.ReferenceColumnName))
+            throw new ArgumentException($"{options.Metric} is a full-reference metric: ReferenceColumnName is required.", nameof(options));
+        if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
+        _catalog = catalog;
+        _options = options;
+        _config = new ScorerConfig
+        {
+            Metric = info.Name,
+            Settings = new Dictionary<string, string>(options.MetricSettings, StringComparer.OrdinalIgnoreCase),
+            ModelDirectory = options.ModelDirectory,
+            Device = device,
+            MaxPixels = options.MaxPixels,
+        };
+        ImageQualityMetricFactory.Validate(_config); // option errors surface here, not at the first row
+    }
+
+    public ImageQualityTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var kind = CheckInputs(input.Schema);
+        return new ImageQualityTransformer(BuildChain(kind, input), _options.ResolvedOutputColumnName);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        CheckInputs(inputSchema);
+        return MLNetInternals.WithScalarColumn(inputSchema, _options.ResolvedOutputColumnName, NumberDataViewType.Single);
+    }
+
+    ImageColumnKind CheckInputs(SchemaShape schema) =>
+        CheckPair(SchemaChecks.ImageColumn(schema, _options.DistortedColumnName),
+                  _mode == MetricMode.FullReference ? SchemaChecks.ImageColumn(schema, _options.ReferenceColumnName!) : null);
+
+    ImageColumnKind CheckInputs(DataViewSchema schema) =>
+        CheckPair(SchemaChecks.ImageColumn(schema, _options.DistortedColumnName),
+                  _mode == MetricMode.FullReference ? SchemaChecks.ImageColumn(schema, _options.ReferenceColumnName!) : null);
+
+    ImageColumnKind CheckPair(ImageColumnKind kind, ImageColumnKind? refKind)
+    {
+        if (refKind is not null && refKind != kind)
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"Schema mismatch for input column '{_options.ReferenceColumnName}': expected {(kind == ImageColumnKind.Image ? "Image" : "String")} like column '{_options.DistortedColumnName}', got {(refKind == ImageColumnKind.Image ? "Image" : "String")}");
+        return kind;
+    }
+
+    /// <summary>
+    /// copy inputs to fixed names → constant configuration column (Expression transform, saved with the model) → custom
+    /// mapping (contract per input kind) → copy the score out → drop the internal columns. Every step is an ML.NET
+    /// transform that <c>Model.Save</c>/<c>Load</c> handle themselves.
+    /// </summary>
+    ITransformer BuildChain(ImageColumnKind kind, IDataView input)
+    {
+        var env = MLNetInternals.EnvironmentOf(_catalog);
+        var parts = new List<ITransformer>();
+        var current = input;
+        void Add(ITransformer t) { parts.Add(t); current = t.Transform(current); }
+
+        var expression = $"x => \"{_config.Encode()}\"";
+        var drop = new List<string> { ScorerColumns.Config, ScorerColumns.Distorted, ScorerColumns.Score };
+        Add(_catalog.CopyColumns(ScorerColumns.Distorted, _options.DistortedColumnName).Fit(current));
+        if (kind == ImageColumnKind.Image)
+        {
+            // Expression cannot read an image column: derive a placeholder number column from it first.
+            Add(MLNetInternals.CustomMapping(env, new ImageSeedFactory().GetMapping(), ScorerContracts.ImageSeed));
+            Add(_catalog.Expression(ScorerColumns.Config, expression, ScorerColumns.Seed).Fit(current));
+            drop.Add(ScorerColumns.Seed);
+        }
+        else
+        {
+            Add(_catalog.Expression(ScorerColumns.Config, expression, ScorerColumns.Distorted).Fit(current));
+        }
+        if (_mode == MetricMode.FullReference)
+        {
+            Add(_catalog.CopyColumns(ScorerColumns.Reference, _options.ReferenceColumnName!).Fit(current));
+            drop.Add(ScorerColumns.Reference);
+        }
+        Add((_mode, kind) switch
+        {
+            (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new FullReferencePathScorerFactory().GetMapping(), ScorerContracts.FullReferencePaths),
+            (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, new FullReferenceImageScorerFactory().GetMapping(), ScorerContracts.FullReferenceImages),
+            (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new NoReferencePathScorerFactory().GetMapping(), ScorerContracts.NoReferencePaths),
+            _ => MLNetInternals.CustomMapping(env, new NoReferenceImageScorerFactory().GetMapping(), ScorerContracts.NoReferenceImages),
+        });
+        Add(_catalog.CopyColumns(_options.ResolvedOutputColumnName, ScorerColumns.Score).Fit(current));
+        Add(_catalog.DropColumns(drop.ToArray()).Fit(current));
+        return new TransformerChain<ITransformer>(parts.ToArray());
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text;
+using System.Text.Json;
+
+namespace HfDiff.MLNet.ImageQuality;
+
+/// <summary>
+/// Everything a scorer needs to rebuild its metric: pyiqa metric name, pyiqa-style settings (e.g. <c>test_y_channel</c>,
+/// <c>color_space</c>, <c>crop_border</c>), model directory, device and image limits. It travels through the pipeline as
+/// a constant column made by ML.NET's Expression transform, so a saved model carries it and <c>mlContext.Model.Load</c>
+/// restores the scorer without any side file.
+/// </summary>
+public sealed record ScorerConfig
+{
+    public required string Metric { get; init; }
+    public Dictionary<string, string> Settings { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+    public string? ModelDirectory { get; init; }
+    public string Device { get; init; } = "cpu";
+    public long MaxPixels { get; init; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;
+
+    /// <summary>Base64 of the JSON form: safe inside an ML.NET expression string literal.</summary>
+    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this)));
+
+    public static ScorerConfig Decode(string encoded) =>
+        JsonSerializer.Deserialize<ScorerConfig>(Encoding.UTF8.GetString(Convert.FromBase64String(encoded)))
+        ?? throw new InvalidDataException("Empty scorer configuration in the model.");
+}
