@@ -32,7 +32,10 @@ public static class KnownAssets
     public static readonly ModelAsset Dinov2VitB14Reg4 = new("dinov2_vitb14_reg4_pretrain.pth", "DINOv2 ViT-B/14 + registers (distribution matching)",
         "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_reg4_pretrain.pth");
 
+    public static readonly ModelAsset TorchvisionVgg16 = new("vgg16-397923af.pth", "LPIPS (vgg) trunk: torchvision VGG16",
+        "https://download.pytorch.org/models/vgg16-397923af.pth");
+
     public static IReadOnlyList<ModelAsset> All { get; } =
         [NiqeMatlabParams, NiqeBasicSrParams, ResShiftUnet, SinSrV1, SinSrV2, VqF4,
-         Dinov2VitS14, Dinov2VitB14, Dinov2VitL14, Dinov2VitS14Reg4, Dinov2VitB14Reg4];
+         Dinov2VitS14, Dinov2VitB14, Dinov2VitL14, Dinov2VitS14Reg4, Dinov2VitB14Reg4, TorchvisionVgg16];
 }
