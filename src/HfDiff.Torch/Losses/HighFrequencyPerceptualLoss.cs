@@ -2,6 +2,7 @@
 // Paper: Sami et al., "HF-Diff: High-Frequency Perceptual Loss and Distribution Matching for One-Step Diffusion-Based
 // Image Super-Resolution" (2024). INN: CDDFuse DetailFeatureExtraction (see Archs/HfDiff).
 using HfDiff.Torch.Archs.HfDiff;
+using HfDiff.Torch.Losses.Perceptual;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ namespace HfDiff.Torch.Losses;
 /// The domain selects the default weight (0.2 on latents per the released code) and the wording of errors; the
 /// computation is the same. Mean over all feature elements, as <c>F.mse_loss</c>.
 /// </remarks>
-public sealed class HighFrequencyPerceptualLoss
+public sealed class HighFrequencyPerceptualLoss : IPerceptualLoss
 {
     readonly HfDiffInnFeatureExtractor _extractor;
 
