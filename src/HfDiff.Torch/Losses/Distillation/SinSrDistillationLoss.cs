@@ -1,0 +1,231 @@
+// Port of SinSR's distillation training loss.
+// Source: wyf0912/SinSR @ f1735490e980162435391162ddd18c0642327c5b (read at f5552bba, same functions),
+//         models/gaussian_diffusion.py (GaussianDiffusion.training_losses_distill, encode_first_stage, prior_sample,
+//         ddim_sample_loop), models/respace.py (SpacedDiffusion), trainer.py (TrainerDistillDifIR.training_step with
+//         configs/SinSR.yaml: learn_xT, finetune_use_gt=1, distill_ddpm/uncertainty_hyper/xT_cov_loss/loss_in_image_space off,
+//         t = T−1 for every sample).
+// Paper: Wang et al., "SinSR: Diffusion-Based Image Super-Resolution in a Single Step", CVPR 2024: Eq. (9) (distillation
+//        from the deterministic teacher ODE), Eq. (10)-(11) (learning the inverse x_0 → x_T and the consistency-preserving loss).
+using HfDiff.Torch.Samplers;
+using HfDiff.Torch.Schedules;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Losses.Distillation;
+
+/// <summary>
+/// SinSR's one-step distillation loss for a batch (gt, lq) in [−1, 1]:
+/// <list type="number">
+/// <item>z_y = s·E(bicubic_sf(lq)), z_0^gt = s·E(gt) (frozen encoder, no grad); z_T = z_y + κ√η_{T−1} ε.</item>
+/// <item>z_0^teacher = deterministic DDIM chain of the frozen teacher from z_T (T steps, no grad).</item>
+/// <item>Student S (d = input divisor at T−1 for every call):
+///   mse = mean((z_0^teacher − S(z_T/d, T−1))²); mse_xT = mean((z_T − S(z_0^teacher/d, 0))²);
+///   x̂_T = S(z_0^gt/d, 0) (no grad); mse_gt = mean((z_0^gt − S(x̂_T/d, T−1))²).</item>
+/// <item>loss = mse·w + mse_xT + mse_gt·finetune_use_gt per sample; the trainer back-propagates its batch mean.</item>
+/// </list>
+/// Put the student in train mode and the teacher/encoder in eval mode (and frozen) before calling, as the trainer does.
+/// </summary>
+public sealed class SinSrDistillationLoss
+{
+    readonly SinSrDdimSampler _teacherSampler;
+
+    public SinSrDistillationLoss(ResShiftSchedule schedule, SinSrDistillationLossOptions? options = null)
+    {
+        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
+        Options = options ?? new SinSrDistillationLossOptions();
+        Options.Validate();
+        if (schedule.Options.PredictType != ResShiftPredictType.XStart)
+            throw new ArgumentOutOfRangeException(nameof(schedule), schedule.Options.PredictType,
+                $"The distillation loss is ported for predict_type xstart only (SinSR.yaml); got {schedule.Options.PredictType}.");
+        // clip_denoised = (first_stage_model is None) = False in latent space.
+        _teacherSampler = new SinSrDdimSampler(schedule, new SinSrDdimSamplerOptions { ClipDenoised = false });
+    }
+
+    public ResShiftSchedule Schedule { get; }
+    public SinSrDistillationLossOptions Options { get; }
+
+    /// <summary>The student's (and the prior's) timestep index, T−1 (<c>use_reflow</c> off).</summary>
+    public int StudentTimestep => Schedule.NumTimesteps - 1;
+
+    /// <summary>
+    /// Computes every term for one batch. Run with gradients enabled; <see cref="SinSrDistillationResult.Total"/> then has a graph
+    /// to the student's parameters only (teacher chain and encoder run under no_grad).
+    /// </summary>
+    /// <param name="gt">(B, 3, sf·h·f, sf·w·f) float32 HR image in [−1, 1].</param>
+    /// <param name="lq">(B, 3, H_lq, W_lq) float32 LR image in [−1, 1]; also the networks' <c>lq</c> conditioning.</param>
+    /// <param name="student">The student network (<c>UNetModelSwin.Forward</c>), called 3–4 times.</param>
+    /// <param name="teacher">The frozen teacher network, called T times.</param>
+    /// <param name="encoder">The frozen first-stage encoder.</param>
+    /// <param name="noise">Source of the single ε draw (shape of z_y); null = <c>torch.randn_like</c>.</param>
+    /// <param name="extraTerms">Optional terms added to the total after the reference loss (e.g. HF-Diff losses).</param>
+    public SinSrDistillationResult Compute(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
+                                           INoiseSource? noise = null, IReadOnlyList<DistillationExtraTerm>? extraTerms = null)
+    {
+        CheckImage(gt, nameof(gt));
+        CheckImage(lq, nameof(lq));
+        if (gt.shape[0] != lq.shape[0])
+            throw new ArgumentException($"gt and lq must have the same batch size; got {gt.shape[0]} and {lq.shape[0]}.", nameof(lq));
+        ArgumentNullException.ThrowIfNull(student);
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(encoder);
+        if (extraTerms is not null)
+        {
+            var dup = extraTerms.GroupBy(e => e.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (dup is not null) throw new ArgumentException($"Extra term name '{dup.Key}' is used more than once.", nameof(extraTerms));
+            foreach (var e in extraTerms)
+                if (!(e.Weight >= 0) || double.IsInfinity(e.Weight))
+                    throw new ArgumentOutOfRangeException(nameof(extraTerms), e.Weight, $"Extra term '{e.Name}': weight must be finite and >= 0; got {e.Weight}.");
+        }
+
+        using var scope = NewDisposeScope();
+        long batch = gt.shape[0];
+        double scale = Schedule.Options.ScaleFactor;
+
+        // encode_first_stage: under no_grad, LR bicubic-upsampled by sf, GT as is; then × scale_factor.
+        Tensor zY, zStartGt;
+        using (no_grad())
+        {
+            zY = encoder(LatentSrPipeline.Upsample(lq, Schedule.Options.Sf));
+            zStartGt = encoder(gt);
+            if (scale != 1.0) { zY = zY * scale; zStartGt = zStartGt * scale; }
+        }
+        if (!zY.shape.SequenceEqual(zStartGt.shape))
+            throw new ArgumentException(
+                $"gt {gt.shape[2]}x{gt.shape[3]} must be sf={Schedule.Options.Sf} times lq {lq.shape[2]}x{lq.shape[3]}: their latents are " +
+                $"[{string.Join(", ", zStartGt.shape)}] and [{string.Join(", ", zY.shape)}].", nameof(gt));
+
+        var eps = noise is null ? randn_like(zY) : noise.RandnLike(zY);
+        var zT = Schedule.PriorSample(zY, eps);
+
+        // Teacher: deterministic DDIM chain from z_T (the reference's ddim_sample_loop re-encodes the same z_y).
+        var preds = new List<Tensor>();
+        var states = new List<Tensor>();
+        Tensor zStartTeacher;
+        try
+        {
+            zStartTeacher = _teacherSampler.SampleFrom(zT, zY, lq, teacher, (_, step) =>
+            {
+                preds.Add(step.PredXStart.detach().clone().DetachFromDisposeScope());
+                states.Add(step.PrevSample.detach().clone().DetachFromDisposeScope());
+            });
+        }
+        catch
+        {
+            foreach (var t in preds.Concat(states)) t.Dispose();
+            throw;
+        }
+        var teacherPredX0 = stack(preds);
+        var teacherStates = stack(states);
+        foreach (var t in preds.Concat(states)) t.Dispose();
+
+        var tStudent = ResShiftSchedule.TimestepTensor(StudentTimestep, batch, zY.device);
+        var tZero = tStudent * 0;
+        var calls = new List<SinSrStudentCall>();
+        // PORT-QUIRK(SinSR, models/respace.py): SpacedDiffusion does not wrap the student in training_losses_distill, so the
+        // student gets the respaced index itself (the teacher chain gets timestep_map[t]); identical without respacing.
+        Tensor CallStudent(SinSrStudentCallRole role, Tensor x, Tensor tModel, bool withGrad)
+        {
+            // PORT-QUIRK(SinSR, models/gaussian_diffusion.py): every input is scaled with t = T−1 (_scale_input(·, t)), also
+            // for the calls conditioned on t = 0 (t*0); kept because the released student was trained this way.
+            var input = Schedule.ScaleInput(x, tStudent);
+            Tensor output;
+            if (withGrad) output = CheckedCall(student, input, tModel, lq, role);
+            else using (no_grad()) output = CheckedCall(student, input, tModel, lq, role);
+            calls.Add(new SinSrStudentCall(role, input, tModel.alias(), output, withGrad));   // own handle per call
+            return output;
+        }
+
+        // Distillation: START_X target = z_0^teacher; weights = weight_loss_mse[t] only for WEIGHTED_MSE.
+        var out0 = CallStudent(SinSrStudentCallRole.PredictFromPrior, zT, tStudent, withGrad: true);
+        var lossMse = MeanFlat((zStartTeacher - out0).square());
+        if (Schedule.Options.WeightedMse) lossMse = lossMse * ResShiftSchedule.Extract(Schedule.WeightLossMse, tStudent, 1);
+        if (Options.DistillWeight != 1.0) lossMse = lossMse * Options.DistillWeight;
+        var loss = lossMse.alias();
+
+        Tensor? lossXT = null;
+        if (Options.LearnXT)
+        {
+            var out1 = CallStudent(SinSrStudentCallRole.InverseOfTeacher, zStartTeacher, tZero, withGrad: true);
+            lossXT = MeanFlat((zT - out1).square());
+            loss = loss + (Options.LearnXTWeight != 1.0 ? lossXT * Options.LearnXTWeight : lossXT);
+        }
+
+        Tensor? lossGt = null;
+        if (Options.FinetuneUseGt > 0)
+        {
+            var out2 = CallStudent(SinSrStudentCallRole.InverseOfGt, zStartGt, tZero, withGrad: false);
+            var out3 = CallStudent(SinSrStudentCallRole.PredictFromGtInverse, out2.detach(), tStudent, withGrad: true);
+            lossGt = MeanFlat((zStartGt - out3).square());
+            loss = loss + lossGt * Options.FinetuneUseGt;
+        }
+        var referenceLoss = loss.mean();
+
+        var result = new SinSrDistillationResult
+        {
+            ZY = zY.MoveToOuterDisposeScope(),
+            ZStartGt = zStartGt.MoveToOuterDisposeScope(),
+            Noise = eps.MoveToOuterDisposeScope(),
+            ZT = zT.MoveToOuterDisposeScope(),
+            TeacherTimesteps = _teacherSampler.Timesteps,
+            TeacherPredX0 = teacherPredX0.MoveToOuterDisposeScope(),
+            TeacherStates = teacherStates.MoveToOuterDisposeScope(),
+            ZStartTeacher = zStartTeacher.MoveToOuterDisposeScope(),
+            StudentTimestep = StudentTimestep,
+            StudentCalls = calls.Select(c => c with
+            {
+                Input = c.Input.MoveToOuterDisposeScope(),
+                Timesteps = c.Timesteps.MoveToOuterDisposeScope(),
+                Output = c.Output.MoveToOuterDisposeScope(),
+            }).ToList(),
+            LossMse = lossMse.MoveToOuterDisposeScope(),
+            LossMseXT = lossXT?.MoveToOuterDisposeScope(),
+            LossMseGt = lossGt?.MoveToOuterDisposeScope(),
+            LossPerSample = loss.MoveToOuterDisposeScope(),
+            ReferenceLoss = referenceLoss.MoveToOuterDisposeScope(),
+        };
+        result.Total = result.ReferenceLoss.alias().MoveToOuterDisposeScope();
+        if (extraTerms is null || extraTerms.Count == 0) return result;
+
+        try
+        {
+            var total = result.ReferenceLoss.alias();
+            foreach (var term in extraTerms)
+            {
+                var value = term.Compute(result) ?? throw new InvalidOperationException($"Extra term '{term.Name}' returned null.");
+                if (value.numel() != 1)
+                    throw new InvalidOperationException($"Extra term '{term.Name}' must return a scalar; got shape [{string.Join(", ", value.shape)}].");
+                value = value.reshape(Array.Empty<long>());
+                result.AddExtraTerm(term.Name, value.MoveToOuterDisposeScope());
+                total = total + value * term.Weight;
+            }
+            result.Total.Dispose();
+            result.Total = total.MoveToOuterDisposeScope();
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    static Tensor CheckedCall(LatentDenoiser net, Tensor input, Tensor t, Tensor lq, SinSrStudentCallRole role)
+    {
+        var output = net(input, t, lq) ?? throw new InvalidOperationException($"The student returned null ({role}).");
+        if (!output.shape.SequenceEqual(input.shape))
+            throw new InvalidOperationException(
+                $"The student returned shape [{string.Join(", ", output.shape)}] for input [{string.Join(", ", input.shape)}] ({role}); they must match.");
+        return output;
+    }
+
+    /// <summary><c>mean_flat</c>: mean over all non-batch dimensions → (B,).</summary>
+    static Tensor MeanFlat(Tensor x) => x.mean(Enumerable.Range(1, (int)x.dim() - 1).Select(i => (long)i).ToArray());
+
+    static void CheckImage(Tensor x, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.dim() != 4)
+            throw new ArgumentException($"{name} must be a (B, C, H, W) image batch; got {x.dim()} dims [{string.Join(", ", x.shape)}].", name);
+        if (x.dtype != ScalarType.Float32)
+            throw new ArgumentException($"{name} must be float32 in [-1, 1]; got {x.dtype}.", name);
+    }
+}
