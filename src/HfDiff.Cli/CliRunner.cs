@@ -12,7 +12,7 @@ internal static class CliRunner
     {
         try
         {
-            return root.Parse(args).Invoke();
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsUserError(e))
         {

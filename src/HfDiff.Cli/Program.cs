@@ -6,4 +6,5 @@ var root = new RootCommand("hfdiff — one-step diffusion super-resolution (HF-D
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(PretrainInnCommand.Create());
 return CliRunner.Run(root, args);

@@ -53,7 +53,7 @@ internal static class ScoreCommand
             var srFiles = ImageFiles.List(srPath);
             if (srFiles.Count == 0) throw new CliUsageException($"No images in '{srPath}'.");
             var pairs = needsGt ? ImageFiles.Pair(srFiles, gtDir!) : srFiles.Select(s => (Sr: s, Gt: (string?)null)).ToList()!;
-            return Score(pairs!, metrics, csvPath);
+            return Score(pairs!, names, metrics, csvPath);
         }
         finally
         {
@@ -74,7 +74,7 @@ internal static class ScoreCommand
         return s;
     }
 
-    static int Score(List<(string Sr, string? Gt)> pairs, List<IImageQualityMetric> metrics, string? csvPath)
+    static int Score(List<(string Sr, string? Gt)> pairs, List<string> names, List<IImageQualityMetric> metrics, string? csvPath)
     {
         var rows = new List<(string Name, double[] Values)>();
         int failures = 0;
@@ -102,15 +102,16 @@ internal static class ScoreCommand
         }
         progress.Dispose();
 
-        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, Csv(rows, metrics));
-        PrintSummary(rows, metrics);
+        if (csvPath is not null) AtomicFile.WriteAllText(csvPath, Csv(rows, names));
+        PrintSummary(rows, names, metrics);
         if (failures > 0) Console.Error.WriteLine($"{failures} of {pairs.Count} image(s) failed.");
         return failures > 0 ? 1 : 0;
     }
 
-    static string Csv(List<(string Name, double[] Values)> rows, List<IImageQualityMetric> metrics)
+    /// <summary>Columns are the metric names as the user gave them, in that order.</summary>
+    static string Csv(List<(string Name, double[] Values)> rows, List<string> names)
     {
-        var sb = new StringBuilder("image," + string.Join(",", metrics.Select(m => m.Name)) + "\n");
+        var sb = new StringBuilder("image," + string.Join(",", names) + "\n");
         foreach (var (name, values) in rows)
             sb.Append(CsvField(name)).Append(',').AppendJoin(',', values.Select(v => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
         return sb.ToString();
@@ -118,14 +119,14 @@ internal static class ScoreCommand
 
     static string CsvField(string s) => s.IndexOfAny([',', '"', '\n']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
 
-    static void PrintSummary(List<(string Name, double[] Values)> rows, List<IImageQualityMetric> metrics)
+    static void PrintSummary(List<(string Name, double[] Values)> rows, List<string> names, List<IImageQualityMetric> metrics)
     {
         Console.WriteLine($"{"metric",-10} {"mean",12} {"images",7}  better");
         for (int i = 0; i < metrics.Count; i++)
         {
             var vals = rows.Select(r => r.Values[i]).Where(v => !double.IsNaN(v)).ToList();
             var mean = vals.Count == 0 ? double.NaN : vals.Average();
-            Console.WriteLine($"{metrics[i].Name,-10} {mean.ToString("F4", CultureInfo.InvariantCulture),12} {vals.Count,7}  {(metrics[i].LowerIsBetter ? "lower" : "higher")}");
+            Console.WriteLine($"{names[i],-10} {mean.ToString("F4", CultureInfo.InvariantCulture),12} {vals.Count,7}  {(metrics[i].LowerIsBetter ? "lower" : "higher")}");
         }
     }
 }
