@@ -1,0 +1,347 @@
+// The ResShift / SinSR ×4 inference entry point: config + checkpoints → modules → LatentSrPipeline.
+// Mirrors zsyOAOA/ResShift @ 3ce1d81e8402fd50083809ae288a3977f6921bdd sampler.py (ResShiftSampler: build_model,
+// inference) and wyf0912/SinSR @ f1735490e980162435391162ddd18c0642327c5b sampler.py (Sampler, one_step=True).
+// Papers: ResShift (NeurIPS 2023), SinSR (CVPR 2024).
+using System.Diagnostics;
+using HfDiff.Torch.Archs.ResShift;
+using HfDiff.Torch.Assets;
+using HfDiff.Torch.Configs;
+using HfDiff.Torch.Samplers;
+using HfDiff.Torch.Schedules;
+using HfDiff.Torch.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Pipelines;
+
+/// <summary>
+/// ×sf latent-diffusion super-resolution with the official ResShift / SinSR networks: LR (1, 3, h, w) in [0, 1] →
+/// SR (1, 3, sf·h, sf·w) in [0, 1]. Steps = 1 runs the one-step (SinSR student) path, steps = T the ResShift stochastic
+/// chain. Every call restarts the noise from <see cref="SuperResolverOptions.Seed"/>, so equal inputs give equal outputs.
+/// Not thread-safe (one call at a time; <see cref="LastTimings"/> describes the last one).
+/// </summary>
+public sealed class SuperResolver : IDisposable
+{
+    readonly UNetModelSwin _unet;
+    readonly VQModelTorch _vq;
+    readonly bool _ownsModules;
+    readonly UNetLatentDenoiser _denoiser;
+    readonly VQLatentAutoencoder _autoencoder;
+    readonly Dictionary<int, ILatentSrSampler> _samplers = [];
+    bool _disposed;
+
+    /// <summary>
+    /// Builds the networks from <see cref="SuperResolverOptions.Config"/> (or the explicit UNet/VQ options) and loads the
+    /// checkpoints strictly (plain state dicts, <c>{'state_dict': …}</c> and <c>module.</c> prefixes are accepted).
+    /// </summary>
+    /// <exception cref="ModelAssetMissingException">A checkpoint left null is not in the model directory.</exception>
+    /// <exception cref="ArgumentException">Unknown config, invalid steps/tiles/device.</exception>
+    public SuperResolver(SuperResolverOptions options) : this(options, loadWeights: true) { }
+
+    SuperResolver(SuperResolverOptions options, bool loadWeights)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = ResolveConfig(options.Config);
+        var unetOptions = options.Unet ?? UNetOptionsFrom(config);
+        var vqOptions = options.Autoencoder ?? VqOptionsFrom(config);
+        unetOptions.Validate();
+        vqOptions.Validate();
+        // Everything cheap is validated before the (large) checkpoints are read.
+        var plan = Plan(unetOptions, config.Diffusion, options);
+        string? unetPath = null, vqPath = null;
+        if (loadWeights)
+        {
+            var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
+            unetPath = options.UnetCheckpoint ?? dir.Require(unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet);
+            vqPath = options.AutoencoderCheckpoint ?? dir.Require(KnownAssets.VqF4);
+        }
+
+        UNetModelSwin? unet = null;
+        VQModelTorch? vq = null;
+        try
+        {
+            unet = new UNetModelSwin(unetOptions);
+            if (unetPath is not null) Checkpoint.LoadInto(unet, unetPath, strict: true);
+            vq = new VQModelTorch(vqOptions);
+            if (vqPath is not null) Checkpoint.LoadInto(vq, vqPath, strict: true);
+        }
+        catch
+        {
+            unet?.Dispose();
+            vq?.Dispose();
+            throw;
+        }
+        Config = config;
+        UnetCheckpointPath = unetPath;
+        AutoencoderCheckpointPath = vqPath;
+        (_unet, _vq, _ownsModules) = (unet, vq, true);
+        (Options, Schedule, Steps, PipelineOptions, Device) = plan;
+        Prepare(_unet, _vq, Device);
+        _denoiser = new UNetLatentDenoiser(_unet);
+        _autoencoder = new VQLatentAutoencoder(_vq);
+    }
+
+    /// <summary>
+    /// Wraps already-built networks (tests, benchmarks with random weights). They are switched to eval mode and moved to
+    /// <see cref="SuperResolverOptions.Device"/>, and are not disposed by this object. <see cref="SuperResolverOptions.Config"/>,
+    /// the checkpoint paths and the explicit network options are ignored.
+    /// </summary>
+    /// <param name="diffusion">The schedule (<c>diffusion.params</c>); null → the official ResShift/SinSR values.</param>
+    public SuperResolver(UNetModelSwin unet, VQModelTorch autoencoder, ResShiftScheduleOptions? diffusion = null, SuperResolverOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(unet);
+        ArgumentNullException.ThrowIfNull(autoencoder);
+        var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions());
+        (_unet, _vq, _ownsModules) = (unet, autoencoder, false);
+        (Options, Schedule, Steps, PipelineOptions, Device) = plan;
+        Prepare(_unet, _vq, Device);
+        _denoiser = new UNetLatentDenoiser(_unet);
+        _autoencoder = new VQLatentAutoencoder(_vq);
+    }
+
+    /// <summary>
+    /// The networks of the config with PyTorch-default random weights and no checkpoint read (benchmarks, smoke tests).
+    /// The output is meaningless as an image.
+    /// </summary>
+    public static SuperResolver WithRandomWeights(SuperResolverOptions options) => new(options, loadWeights: false);
+
+    public SuperResolverOptions Options { get; }
+    /// <summary>The config the networks were built from; null when built from modules.</summary>
+    public SrConfig? Config { get; }
+    /// <summary>The UNet weights file read; null for modules given directly or random weights.</summary>
+    public string? UnetCheckpointPath { get; }
+    /// <summary>The VQGAN weights file read; null for modules given directly or random weights.</summary>
+    public string? AutoencoderCheckpointPath { get; }
+    public ResShiftSchedule Schedule { get; }
+    /// <summary>Default sampling steps (1 or T), see <see cref="SuperResolverOptions.Steps"/>.</summary>
+    public int Steps { get; }
+    /// <summary>The step counts accepted: 1 and T.</summary>
+    public IReadOnlyList<int> AllowedSteps => Schedule.NumTimesteps == 1 ? [1] : [1, Schedule.NumTimesteps];
+    public LatentSrPipelineOptions PipelineOptions { get; }
+    public Device Device { get; }
+    public int Sf => Schedule.Options.Sf;
+    public UNetModelSwin Unet => _unet;
+    public VQModelTorch Autoencoder => _vq;
+    /// <summary>The UNet as the samplers call it.</summary>
+    public LatentDenoiser Denoiser => _denoiser.AsDelegate();
+    /// <summary>The VQGAN as the pipeline calls it (Decode quantizes).</summary>
+    public ILatentAutoencoder LatentAutoencoder => _autoencoder;
+    /// <summary>Stage times of the last <see cref="SuperResolve(Tensor)"/> call.</summary>
+    public SuperResolverTimings LastTimings { get; private set; } = SuperResolverTimings.None;
+
+    /// <summary>The sampler used for <paramref name="steps"/> (1 → <see cref="SinSrOneStepSampler"/>, T → <see cref="ResShiftSampler"/>).</summary>
+    public ILatentSrSampler SamplerFor(int steps)
+    {
+        CheckSteps(steps, Schedule.NumTimesteps, nameof(steps));
+        if (!_samplers.TryGetValue(steps, out var s))
+        {
+            s = steps == 1 ? new SinSrOneStepSampler(Schedule) : new ResShiftSampler(Schedule);
+            _samplers[steps] = s;
+        }
+        return s;
+    }
+
+    /// <summary>
+    /// Super-resolves one RGB image: (1, 3, h, w) float32 in [0, 1] → (1, 3, sf·h, sf·w) float32 in [0, 1] on the input's
+    /// device, with noise seeded by <see cref="SuperResolverOptions.Seed"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not (1, 3, h, w) float32 with values in [0, 1].</exception>
+    public Tensor SuperResolve(Tensor lr01) => SuperResolve(lr01, Options.Seed);
+
+    /// <summary><see cref="SuperResolve(Tensor)"/> with another seed and optionally another step count (1 or T).</summary>
+    public Tensor SuperResolve(Tensor lr01, long seed, int? steps = null)
+    {
+        CheckInput(lr01, nameof(lr01));
+        using var noise = new GeneratorNoiseSource(seed);
+        return Run(lr01, noise, steps ?? Steps);
+    }
+
+    /// <summary><see cref="SuperResolve(Tensor)"/> drawing every noise tensor from <paramref name="noise"/> (e.g. replayed reference noise).</summary>
+    public Tensor SuperResolve(Tensor lr01, INoiseSource noise, int? steps = null)
+    {
+        CheckInput(lr01, nameof(lr01));
+        ArgumentNullException.ThrowIfNull(noise);
+        return Run(lr01, noise, steps ?? Steps);
+    }
+
+    Tensor Run(Tensor lr01, INoiseSource noise, int steps)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var sampler = SamplerFor(steps);
+        var timer = new StageTimer(Device);
+        using var pipeline = new LatentSrPipeline(sampler, timer.Wrap(_denoiser.AsDelegate()), timer.Wrap(_autoencoder), PipelineOptions, noise);
+        var total = Stopwatch.StartNew();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = lr01.device == Device ? lr01 : lr01.to(Device);
+        var y = pipeline.SuperResolve(x);
+        if (y.device != lr01.device) y = y.to(lr01.device);
+        timer.Synchronize();
+        total.Stop();
+        LastTimings = new SuperResolverTimings(timer.EncodeMs, timer.DenoiserMs, timer.DecodeMs, total.Elapsed.TotalMilliseconds, timer.DenoiserCalls);
+        return y.MoveToOuterDisposeScope();
+    }
+
+    // ------------------------------------------------------------------------------------------- checks and planning
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="lr01"/> is (1, 3, h, w) float32 with values in [0, 1].</summary>
+    public static void CheckInput(Tensor lr01, string name = "lr01")
+    {
+        ArgumentNullException.ThrowIfNull(lr01, name);
+        if (lr01.dim() != 4 || lr01.shape[0] != 1 || lr01.shape[1] != 3 || lr01.shape[2] < 1 || lr01.shape[3] < 1)
+            throw new ArgumentException($"{name} must be a (1, 3, h, w) RGB image tensor; got shape [{string.Join(", ", lr01.shape)}].", name);
+        if (lr01.dtype != ScalarType.Float32)
+            throw new ArgumentException($"{name} must be float32 in [0, 1]; got {lr01.dtype}.", name);
+        using var scope = NewDisposeScope();
+        var mm = stack([lr01.min(), lr01.max()]).cpu();
+        float lo = mm[0].item<float>(), hi = mm[1].item<float>();
+        if (!(lo >= 0f && hi <= 1f))   // also rejects NaN
+            throw new ArgumentException($"{name} must have values in [0, 1] (an image divided by 255); got min {lo}, max {hi}.", name);
+    }
+
+    static void CheckSteps(int steps, int t, string name)
+    {
+        if (steps != 1 && steps != t)
+            throw new ArgumentOutOfRangeException(name, steps,
+                $"Steps must be 1 (one-step SinSR student path) or {t} (the ResShift chain over the config's diffusion.steps = {t}); got {steps}.");
+    }
+
+    static (SuperResolverOptions, ResShiftSchedule, int, LatentSrPipelineOptions, Device) Plan(
+        UNetModelSwinOptions unet, ResShiftScheduleOptions diffusion, SuperResolverOptions options)
+    {
+        var schedule = new ResShiftSchedule(diffusion);
+        int t = schedule.NumTimesteps;
+        int steps = options.Steps ?? (unet.CodeBase == UNetCodeBase.SinSR ? 1 : t);
+        CheckSteps(steps, t, nameof(SuperResolverOptions.Steps));
+        int padding = options.PaddingMultiple ?? (unet.CodeBase == UNetCodeBase.ResShift ? unet.LqSize : SuperResolverOptions.SinSrPaddingMultiple);
+        if (padding < 1)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.PaddingMultiple), padding, $"PaddingMultiple must be >= 1; got {padding}.");
+        if (options.TileSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize, $"TileSize must be >= 1; got {options.TileSize}.");
+        if (options.TileStride < 1 || options.TileStride > options.TileSize)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileStride), options.TileStride,
+                $"TileStride must be in [1, TileSize = {options.TileSize}]; got {options.TileStride}.");
+        var pipelineOptions = new LatentSrPipelineOptions
+        {
+            PaddingMultiple = padding,
+            SmallSidePadding = options.SmallSidePadding,
+            TileSize = options.TileSize,
+            TileStride = options.TileStride,
+            TileBlending = options.TileBlending,
+        };
+        return (options, schedule, steps, pipelineOptions, ParseDevice(options.Device));
+    }
+
+    static Device ParseDevice(string? device)
+    {
+        if (string.IsNullOrWhiteSpace(device))
+            throw new ArgumentException("Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got an empty string.", nameof(SuperResolverOptions.Device));
+        Device d;
+        try { d = torch.device(device); }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ArgumentException($"Device '{device}' is not a torch device (\"cpu\", \"cuda\", \"cuda:0\", …): {e.Message}", nameof(SuperResolverOptions.Device), e);
+        }
+        if (d.type == DeviceType.CUDA && !cuda.is_available())
+            throw new ArgumentException($"Device '{device}' was requested but CUDA is not available in this TorchSharp build.", nameof(SuperResolverOptions.Device));
+        return d;
+    }
+
+    static SrConfig ResolveConfig(string config)
+    {
+        if (string.IsNullOrWhiteSpace(config))
+            throw new ArgumentException($"Config must be one of {string.Join(", ", SrConfigPresets.Names)} or a YAML file path; got an empty string.", nameof(SuperResolverOptions.Config));
+        if (SrConfigPresets.Names.Contains(config.ToLowerInvariant())) return SrConfigPresets.Get(config);
+        if (!File.Exists(config))
+            throw new ArgumentException(
+                $"Config '{config}' is neither a built-in config ({string.Join(", ", SrConfigPresets.Names)}) nor an existing YAML file.",
+                nameof(SuperResolverOptions.Config));
+        return SrConfigReader.Load(config);
+    }
+
+    static UNetModelSwinOptions UNetOptionsFrom(SrConfig config)
+    {
+        if (!config.Model.Target.EndsWith("UNetModelSwin", StringComparison.Ordinal))
+            throw new ArgumentException($"{config.Source}: model.target '{config.Model.Target}' is not supported; expected models.unet.UNetModelSwin.",
+                nameof(SuperResolverOptions.Config));
+        return UNetModelSwinOptions.FromDictionary(config.Model.Params);
+    }
+
+    static VQModelOptions VqOptionsFrom(SrConfig config)
+    {
+        var ae = config.Autoencoder ?? throw new ArgumentException(
+            $"{config.Source} has no autoencoder section; latent SR needs the VQGAN (ldm.models.autoencoder.VQModelTorch).", nameof(SuperResolverOptions.Config));
+        if (!ae.Target.EndsWith("VQModelTorch", StringComparison.Ordinal))
+            throw new ArgumentException($"{config.Source}: autoencoder.target '{ae.Target}' is not supported; expected ldm.models.autoencoder.VQModelTorch.",
+                nameof(SuperResolverOptions.Config));
+        // The YAML's use_fp16 (half-precision autoencoder on CUDA) is not applied: this port runs float32 throughout.
+        return VQModelOptions.FromDictionary(ae.Params);
+    }
+
+    static void Prepare(UNetModelSwin unet, VQModelTorch vq, Device device)
+    {
+        unet.eval();
+        vq.eval();
+        if (device.type != DeviceType.CPU)
+        {
+            unet.to(device);
+            vq.to(device);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_ownsModules)
+        {
+            _unet.Dispose();
+            _vq.Dispose();
+        }
+    }
+
+    /// <summary>Accumulates wall-clock time of the encoder, decoder and denoiser calls (synchronising CUDA first).</summary>
+    sealed class StageTimer(Device device)
+    {
+        public double EncodeMs, DecodeMs, DenoiserMs;
+        public int DenoiserCalls;
+
+        public void Synchronize()
+        {
+            if (device.type == DeviceType.CUDA) cuda.synchronize(device);
+        }
+
+        public LatentDenoiser Wrap(LatentDenoiser inner) => (x, t, lq) =>
+        {
+            var sw = Stopwatch.StartNew();
+            var y = inner(x, t, lq);
+            Synchronize();
+            DenoiserMs += sw.Elapsed.TotalMilliseconds;
+            DenoiserCalls++;
+            return y;
+        };
+
+        public ILatentAutoencoder Wrap(ILatentAutoencoder inner) => new TimedAutoencoder(inner, this);
+
+        sealed class TimedAutoencoder(ILatentAutoencoder inner, StageTimer timer) : ILatentAutoencoder
+        {
+            public Tensor Encode(Tensor image)
+            {
+                var sw = Stopwatch.StartNew();
+                var z = inner.Encode(image);
+                timer.Synchronize();
+                timer.EncodeMs += sw.Elapsed.TotalMilliseconds;
+                return z;
+            }
+
+            public Tensor Decode(Tensor latent)
+            {
+                var sw = Stopwatch.StartNew();
+                var x = inner.Decode(latent);
+                timer.Synchronize();
+                timer.DecodeMs += sw.Elapsed.TotalMilliseconds;
+                return x;
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using HfDiff.Torch.Archs.ResShift;
+using HfDiff.Torch.Samplers;
+
+namespace HfDiff.Torch.Pipelines;
+
+/// <summary>
+/// Settings of a <see cref="SuperResolver"/>. Defaults are the official SinSR one-step ×4 inference on the CPU
+/// (seed 12345 as the official <c>--seed</c>, LR tiles of 512 with stride 448 as <c>--chop_size 512</c>).
+/// </summary>
+public sealed record SuperResolverOptions
+{
+    /// <summary>
+    /// <c>"sinsr"</c>, <c>"resshift"</c> (the built-in official configs, <see cref="Configs.SrConfigPresets"/>) or the path of an
+    /// official YAML config (its <c>model</c>, <c>diffusion</c> and <c>autoencoder</c> sections are used).
+    /// </summary>
+    public string Config { get; init; } = Configs.SrConfigPresets.SinSrName;
+
+    /// <summary>UNet weights (.pth / .safetensors); null → the model directory's <c>SinSR_v1.pth</c> (SinSR code base) or
+    /// <c>resshift_realsrx4_s15_v1.pth</c> (ResShift code base).</summary>
+    public string? UnetCheckpoint { get; init; }
+
+    /// <summary>VQGAN f4 weights; null → the model directory's <c>autoencoder_vq_f4.pth</c>.</summary>
+    public string? AutoencoderCheckpoint { get; init; }
+
+    /// <summary>Folder of pretrained files (null → <c>$HFDIFF_MODELS</c>, else <c>~/.hfdiff/models</c>; see <see cref="Assets.ModelDirectory"/>).</summary>
+    public string? ModelDirectory { get; init; }
+
+    /// <summary>
+    /// Sampling steps: 1 = the one-step path (SinSR student: ẑ_0 = f(z_T, T−1)); T (the config's <c>diffusion.steps</c>,
+    /// 15 officially) = the ResShift stochastic chain. Null → 1 for a SinSR model, T for a ResShift model. Other values throw.
+    /// </summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Torch device: <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:0"</c>, …</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Seed of the noise; every <see cref="SuperResolver.SuperResolve(TorchSharp.torch.Tensor)"/> call restarts from it, so the
+    /// same seed and input give the same output.</summary>
+    public long Seed { get; init; } = 12345;
+
+    /// <summary>LR tile side; larger images are processed in overlapping tiles (<see cref="LatentSrPipelineOptions.TileSize"/>).</summary>
+    public int TileSize { get; init; } = 512;
+
+    /// <summary>LR distance between tile starts, in [1, <see cref="TileSize"/>].</summary>
+    public int TileStride { get; init; } = 448;
+
+    public TileBlending TileBlending { get; init; } = TileBlending.Gaussian;
+
+    /// <summary>Fallback for LR sides too small for the reference's reflect padding (default: iterated reflect).</summary>
+    public SmallSidePadding SmallSidePadding { get; init; } = SmallSidePadding.IteratedReflect;
+
+    /// <summary>
+    /// LR padding multiple; null → the reference's choice: <c>lq_size</c> of a ResShift-code-base UNet (64 officially),
+    /// 64 (<c>desired_min_size</c>) for a SinSR-code-base UNet.
+    /// </summary>
+    public int? PaddingMultiple { get; init; }
+
+    /// <summary>Explicit UNet options overriding the config's <c>model.params</c> (e.g. the reduced fixture networks).</summary>
+    public UNetModelSwinOptions? Unet { get; init; }
+
+    /// <summary>Explicit VQGAN options overriding the config's <c>autoencoder.params</c>.</summary>
+    public VQModelOptions? Autoencoder { get; init; }
+
+    /// <summary>The padding the SinSR sampler uses (<c>desired_min_size</c> in wyf0912/SinSR sampler.py).</summary>
+    public const int SinSrPaddingMultiple = 64;
+}

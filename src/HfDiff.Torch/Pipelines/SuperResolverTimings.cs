@@ -1,0 +1,12 @@
+namespace HfDiff.Torch.Pipelines;
+
+/// <summary>Wall-clock time of one <see cref="SuperResolver.SuperResolve(TorchSharp.torch.Tensor)"/> call, summed over tiles.</summary>
+/// <param name="EncodeMs">VQGAN encoder (bicubic upsampling excluded).</param>
+/// <param name="DenoiserMs">All UNet forwards.</param>
+/// <param name="DecodeMs">VQGAN quantize + decoder.</param>
+/// <param name="TotalMs">The whole call, including checks, padding, upsampling, sampler arithmetic and blending.</param>
+/// <param name="DenoiserCalls">Number of UNet forwards (steps × tiles).</param>
+public sealed record SuperResolverTimings(double EncodeMs, double DenoiserMs, double DecodeMs, double TotalMs, int DenoiserCalls)
+{
+    public static SuperResolverTimings None { get; } = new(0, 0, 0, 0, 0);
+}
