@@ -1,4 +1,5 @@
 using HfDiff.MLNet.ImageQuality;
+using HfDiff.MLNet.SuperResolution;
 using Microsoft.ML;
 
 namespace HfDiff.MLNet;
@@ -10,6 +11,16 @@ public static class HfDiffCatalog
     {
         /// <summary>Image-quality scorers: <c>mlContext.Transforms.ImageQuality.Psnr(...)</c>.</summary>
         public ImageQualityTransforms ImageQuality => new(catalog);
+
+        /// <summary>
+        /// Super-resolves <paramref name="inputColumnName"/> (MLImage of any size, or image paths) into an MLImage column
+        /// <paramref name="outputColumnName"/>; <paramref name="options"/> picks the model, checkpoints, steps, device and tiling.
+        /// </summary>
+        public SuperResolveEstimator SuperResolve(string outputColumnName, string? inputColumnName = null, Torch.Pipelines.SuperResolverOptions? options = null, long maxPixels = 64L * 1024 * 1024) =>
+            new(catalog, new SuperResolveOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName ?? outputColumnName, Resolver = options ?? new(), MaxPixels = maxPixels });
+
+        /// <summary>Super-resolution with a full options object.</summary>
+        public SuperResolveEstimator SuperResolve(SuperResolveOptions options) => new(catalog, options);
     }
 
     extension(MLContext context)

@@ -67,46 +67,18 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
         return kind;
     }
 
-    /// <summary>
-    /// copy inputs to fixed names → constant configuration column (Expression transform, saved with the model) → custom
-    /// mapping (contract per input kind) → copy the score out → drop the internal columns. Every step is an ML.NET
-    /// transform that <c>Model.Save</c>/<c>Load</c> handle themselves.
-    /// </summary>
     ITransformer BuildChain(ImageColumnKind kind, IDataView input)
     {
-        var env = MLNetInternals.EnvironmentOf(_catalog);
-        var parts = new List<ITransformer>();
-        var current = input;
-        void Add(ITransformer t) { parts.Add(t); current = t.Transform(current); }
-
-        var expression = $"x => \"{_config.Encode()}\"";
-        var drop = new List<string> { ScorerColumns.Config, ScorerColumns.Distorted, ScorerColumns.Score };
-        Add(_catalog.CopyColumns(ScorerColumns.Distorted, _options.DistortedColumnName).Fit(current));
-        if (kind == ImageColumnKind.Image)
-        {
-            // Expression cannot read an image column: derive a placeholder number column from it first.
-            Add(MLNetInternals.CustomMapping(env, new ImageSeedFactory().GetMapping(), ScorerContracts.ImageSeed));
-            Add(_catalog.Expression(ScorerColumns.Config, expression, ScorerColumns.Seed).Fit(current));
-            drop.Add(ScorerColumns.Seed);
-        }
-        else
-        {
-            Add(_catalog.Expression(ScorerColumns.Config, expression, ScorerColumns.Distorted).Fit(current));
-        }
-        if (_mode == MetricMode.FullReference)
-        {
-            Add(_catalog.CopyColumns(ScorerColumns.Reference, _options.ReferenceColumnName!).Fit(current));
-            drop.Add(ScorerColumns.Reference);
-        }
-        Add((_mode, kind) switch
-        {
-            (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new FullReferencePathScorerFactory().GetMapping(), ScorerContracts.FullReferencePaths),
-            (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, new FullReferenceImageScorerFactory().GetMapping(), ScorerContracts.FullReferenceImages),
-            (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new NoReferencePathScorerFactory().GetMapping(), ScorerContracts.NoReferencePaths),
-            _ => MLNetInternals.CustomMapping(env, new NoReferenceImageScorerFactory().GetMapping(), ScorerContracts.NoReferenceImages),
-        });
-        Add(_catalog.CopyColumns(_options.ResolvedOutputColumnName, ScorerColumns.Score).Fit(current));
-        Add(_catalog.DropColumns(drop.ToArray()).Fit(current));
-        return new TransformerChain<ITransformer>(parts.ToArray());
+        var inputs = new List<(string, string)> { (ScorerColumns.Distorted, _options.DistortedColumnName) };
+        if (_mode == MetricMode.FullReference) inputs.Add((ScorerColumns.Reference, _options.ReferenceColumnName!));
+        return ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), ScorerColumns.Config, inputs,
+            env => (_mode, kind) switch
+            {
+                (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new FullReferencePathScorerFactory().GetMapping(), ScorerContracts.FullReferencePaths),
+                (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, new FullReferenceImageScorerFactory().GetMapping(), ScorerContracts.FullReferenceImages),
+                (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new NoReferencePathScorerFactory().GetMapping(), ScorerContracts.NoReferencePaths),
+                _ => MLNetInternals.CustomMapping(env, new NoReferenceImageScorerFactory().GetMapping(), ScorerContracts.NoReferenceImages),
+            },
+            [(_options.ResolvedOutputColumnName, ScorerColumns.Score)]);
     }
 }

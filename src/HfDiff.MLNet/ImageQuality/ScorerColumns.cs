@@ -16,6 +16,7 @@ internal static class ScorerColumns
     public const string Config = "__hfdiff_scorer_config";
     public const string Score = "__hfdiff_score";
     public const string Seed = "__hfdiff_seed";
+    public const string SeedSource = "__hfdiff_seed_source";
 }
 
 /// <summary>Contract names of the scorer mappings (one per input kind).</summary>
@@ -113,7 +114,7 @@ public sealed class NoReferenceImageScorerFactory : CustomMappingFactory<NoRefer
 /// </summary>
 public sealed class ImageSeedInput
 {
-    [ColumnName(ScorerColumns.Distorted)] [AnyImage] public MLImage? Distorted { get; set; }
+    [ColumnName(ScorerColumns.SeedSource)] [AnyImage] public MLImage? Source { get; set; }
 }
 
 public sealed class SeedOutput

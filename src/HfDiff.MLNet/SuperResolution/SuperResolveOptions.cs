@@ -1,0 +1,22 @@
+using HfDiff.Torch.Pipelines;
+
+namespace HfDiff.MLNet.SuperResolution;
+
+/// <summary>Options of the SR transform: columns plus the super-resolver's settings (checkpoints, steps, device, tiling, seed).</summary>
+public sealed class SuperResolveOptions
+{
+    /// <summary>Column of low-resolution images: MLImage (any size) or a file path.</summary>
+    public string InputColumnName { get; set; } = "Image";
+
+    /// <summary>Column that receives the super-resolved MLImage (×4 for the official models).</summary>
+    public string OutputColumnName { get; set; } = "SuperResolved";
+
+    /// <summary>
+    /// Model, checkpoints, steps (1 = one-step SinSR/HF-Diff, 15 = ResShift), seed, tiling. When <see cref="SuperResolverOptions.Device"/>
+    /// is left at its default, MLContext.GpuDeviceId / FallbackToCpu decide.
+    /// </summary>
+    public SuperResolverOptions Resolver { get; set; } = new();
+
+    /// <summary>Input images above this many pixels are refused before decoding.</summary>
+    public long MaxPixels { get; set; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;
+}
