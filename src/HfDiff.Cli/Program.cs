@@ -7,4 +7,5 @@ root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PretrainInnCommand.Create());
+root.Subcommands.Add(UpscaleCommand.Create());
 return CliRunner.Run(root, args);

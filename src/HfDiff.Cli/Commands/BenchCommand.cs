@@ -1,5 +1,6 @@
 using System.CommandLine;
 using HfDiff.Torch.Metrics;
+using HfDiff.Torch.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,6 +13,7 @@ internal static partial class BenchCommand
     {
         var cmd = new Command("bench", "Benchmarks: speed and memory on this machine.");
         cmd.Subcommands.Add(MetricsCommand());
+        cmd.Subcommands.Add(SrCommand());
         return cmd;
     }
 
@@ -52,6 +54,32 @@ internal static partial class BenchCommand
                 Console.WriteLine($"{name,-8} {stats}   value {value:G8}");
             }
             Console.WriteLine($"peak RSS: {BenchTimer.PeakRssBytes() / (1024.0 * 1024):F0} MiB");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static Command SrCommand()
+    {
+        var arch = new Option<string>("--arch") { Description = "full (official SinSR ×4 networks), resshift, or an official YAML config.", DefaultValueFactory = _ => "full" };
+        var lrSize = new Option<int>("--lr-size") { Description = "Side of the square LR input.", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Sampling steps (1 or T).", DefaultValueFactory = _ => 1 };
+        var runs = RunsOption(3);
+        var threads = ThreadsOption();
+        var device = new Option<string>("--device") { Description = "Torch device.", DefaultValueFactory = _ => "cpu" };
+        var cmd = new Command("sr", "Time SR inference (encode, UNet, decode) with random weights of the chosen architecture; no checkpoints needed.")
+            { arch, lrSize, steps, runs, threads, device };
+        cmd.SetAction(parse =>
+        {
+            ApplyThreads(parse.GetValue(threads));
+            int n = parse.GetValue(lrSize), r = parse.GetValue(runs);
+            if (n < 1) throw new CliUsageException($"--lr-size must be >= 1; got {n}.");
+            if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
+            var name = parse.GetValue(arch)!;
+            var options = new SuperResolverOptions { Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)! };
+            var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
+            Console.WriteLine(result);
+            Console.WriteLine($"total: {result.Total.MedianMs:F0} ms");
             return 0;
         });
         return cmd;

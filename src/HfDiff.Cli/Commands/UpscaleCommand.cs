@@ -1,0 +1,91 @@
+using System.CommandLine;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Pipelines;
+
+namespace HfDiff.Cli.Commands;
+
+/// <summary>
+/// <c>hfdiff upscale INPUT... --out DIR</c>: super-resolves images with the official SinSR/ResShift (or HF-Diff) checkpoints.
+/// Outputs keep the input's name as PNG and are written atomically; existing outputs are refused unless --overwrite
+/// (or skipped with --skip-existing, which resumes a killed run). One bad input is reported and the rest continue.
+/// </summary>
+internal static class UpscaleCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("INPUT") { Description = "Image files or folders of images.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
+        var unet = new Option<string?>("--unet") { Description = "UNet checkpoint (.pth/.safetensors); default: the model directory's SinSR_v1.pth or resshift_realsrx4_s15_v1.pth." };
+        var autoencoder = new Option<string?>("--autoencoder") { Description = "VQGAN f4 checkpoint; default: the model directory's autoencoder_vq_f4.pth." };
+        var config = new Option<string>("--config") { Description = "sinsr, resshift, or an official YAML config file.", DefaultValueFactory = _ => "sinsr" };
+        var steps = new Option<int?>("--steps") { Description = "1 (one-step) or T (15, the ResShift chain); default by model." };
+        var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512)." };
+        var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448)." };
+        var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
+        var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs." };
+        var skipExisting = new Option<bool>("--skip-existing") { Description = "Leave existing outputs and continue (resume a killed run)." };
+        var models = CliRunner.ModelsOption();
+        var cmd = new Command("upscale", "Super-resolve images (×4) with a one-step or multi-step latent diffusion model.")
+            { inputs, output, unet, autoencoder, config, steps, tile, stride, seed, device, overwrite, skipExisting, models };
+        cmd.SetAction(parse =>
+        {
+            if (parse.GetValue(overwrite) && parse.GetValue(skipExisting)) throw new CliUsageException("--overwrite and --skip-existing exclude each other.");
+            var defaults = new SuperResolverOptions();
+            var options = defaults with
+            {
+                Config = parse.GetValue(config)!,
+                UnetCheckpoint = parse.GetValue(unet),
+                AutoencoderCheckpoint = parse.GetValue(autoencoder),
+                ModelDirectory = parse.GetValue(models),
+                Steps = parse.GetValue(steps),
+                Seed = parse.GetValue(seed),
+                Device = parse.GetValue(device)!,
+                TileSize = parse.GetValue(tile) ?? defaults.TileSize,
+                TileStride = parse.GetValue(stride) ?? Math.Min(defaults.TileStride, parse.GetValue(tile) ?? defaults.TileStride),
+            };
+            var files = parse.GetValue(inputs)!.SelectMany(ImageFiles.List).ToList();
+            if (files.Count == 0) throw new CliUsageException("No input images.");
+            var outDir = parse.GetValue(output)!;
+            Directory.CreateDirectory(outDir);
+            var duplicates = files.GroupBy(f => Path.GetFileNameWithoutExtension(f), StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+            if (duplicates.Count > 0) throw new CliUsageException($"Several inputs would write the same output name: {string.Join(", ", duplicates.Take(10))}.");
+            return Run(files, outDir, options, parse.GetValue(overwrite), parse.GetValue(skipExisting));
+        });
+        return cmd;
+    }
+
+    static int Run(List<string> files, string outDir, SuperResolverOptions options, bool overwrite, bool skipExisting)
+    {
+        using var resolver = new SuperResolver(options);
+        Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}; output in {outDir}");
+        int failed = 0, skipped = 0;
+        using var progress = Progress.Create(files.Count, "upscaling");
+        foreach (var file in files)
+        {
+            var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+            try
+            {
+                if (File.Exists(target) && !overwrite)
+                {
+                    if (skipExisting) { skipped++; continue; }
+                    throw new IOException($"'{target}' exists; pass --overwrite to replace it or --skip-existing to keep it.");
+                }
+                using var lr = ImageIO.ReadTensor(file);
+                using var sr = resolver.SuperResolve(lr);
+                ImageIO.WritePng(sr, target);
+                var t = resolver.LastTimings;
+                if (Console.IsOutputRedirected) Console.WriteLine($"{Path.GetFileName(file)} -> {Path.GetFileName(target)} ({t})");
+            }
+            catch (Exception e) when (CliRunner.IsUserError(e))
+            {
+                failed++;
+                progress.Log($"error: {file}: {e.Message}");
+            }
+            finally { progress.Tick(); }
+        }
+        progress.Dispose();
+        Console.WriteLine($"done: {files.Count - failed - skipped} written, {skipped} skipped, {failed} failed.");
+        return failed > 0 ? 1 : 0;
+    }
+}
