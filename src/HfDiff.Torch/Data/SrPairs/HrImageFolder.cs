@@ -96,6 +96,11 @@ public sealed class HrImageFolder
         {
             Report(index, new SkippedImage(path, e.Message));
         }
+        catch (Exception e) when (e is not OperationCanceledException and not ThreadInterruptedException)
+        {
+            // A decoder bug on one odd file must not end a training run either.
+            Report(index, new SkippedImage(path, $"unexpected decoder error ({e.GetType().Name}: {e.Message})."));
+        }
         return false;
     }
 

@@ -8,8 +8,17 @@ namespace HfDiff.Torch.Data.SrPairs;
 /// </summary>
 public sealed class SrPairBatch : IDisposable
 {
-    internal SrPairBatch(Tensor lq, Tensor gt, Tensor gtUsm, IReadOnlyList<string> paths, int epoch, int index)
+    /// <summary>Wraps tensors the batch then owns (e.g. pairs from another source for <see cref="SrPairPool"/>).</summary>
+    /// <exception cref="ArgumentException">Shapes are not (B, C, h, w) / (B, C, H, W) twice with B = paths.Count.</exception>
+    public SrPairBatch(Tensor lq, Tensor gt, Tensor gtUsm, IReadOnlyList<string> paths, int epoch, int index)
     {
+        ArgumentNullException.ThrowIfNull(lq);
+        ArgumentNullException.ThrowIfNull(gt);
+        ArgumentNullException.ThrowIfNull(gtUsm);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (lq.dim() != 4 || gt.dim() != 4 || !gt.shape.SequenceEqual(gtUsm.shape) || lq.shape[0] != paths.Count || gt.shape[0] != paths.Count)
+            throw new ArgumentException(
+                $"Expected lq (B, C, h, w), gt and gtUsm (B, C, H, W) with B = {paths.Count} paths; got lq [{string.Join(", ", lq.shape)}], gt [{string.Join(", ", gt.shape)}], gtUsm [{string.Join(", ", gtUsm.shape)}].");
         Lq = lq; Gt = gt; GtUsm = gtUsm; Paths = paths; Epoch = epoch; Index = index;
     }
 

@@ -11,7 +11,7 @@ namespace HfDiff.Torch.Data.SrPairs;
 /// Yields batches of (LQ, GT) training pairs synthesized on the fly from a folder of HR images with the Real-ESRGAN
 /// second-order degradation, as Real-ESRGAN trains (and ResShift, SinSR and HF-Diff, which reuse its pipeline).
 /// <para>
-/// Per sample (Real-ESRGAN's dataset; ResShift's realsr config differs, see below): decode the file (RGB, [0, 1]);
+/// Per sample (default <see cref="SrCropMode.RealEsrganCropPad"/>, Real-ESRGAN's dataset): decode the file (RGB, [0, 1]);
 /// augment — horizontal flip (<see cref="SrPairLoaderOptions.UseHflip"/>), vertical flip + transpose
 /// (<see cref="SrPairLoaderOptions.UseRot"/>); then crop or pad to <see cref="SrPairLoaderOptions.CropPadSize"/>²
 /// (400): an image smaller than that on an axis is padded at the bottom/right with OpenCV <c>BORDER_REFLECT_101</c>
@@ -20,14 +20,17 @@ namespace HfDiff.Torch.Data.SrPairs;
 /// Per batch (Real-ESRGAN's <c>feed_data</c>): degrade the <c>(B, 3, 400, 400)</c> stack with
 /// <see cref="RealEsrganDegradation"/> (LQ 100², 8-bit levels); crop one random window of
 /// <see cref="SrPairLoaderOptions.GtSize"/>² GT / <c>GtSize/Scale</c>² LQ for the whole batch
-/// (<c>paired_random_crop</c>); USM-sharpen the cropped GT again for <see cref="SrPairBatch.GtUsm"/>.
-/// Not done here: the training-pair pool (<c>_dequeue_and_enqueue</c>, queue 180), which belongs to the trainer.
+/// (<c>paired_random_crop</c>); USM-sharpen the cropped GT again for <see cref="SrPairBatch.GtUsm"/>
+/// (<see cref="SrPairLoaderOptions.ResharpenGt"/>). The training-pair pool (<c>_dequeue_and_enqueue</c>, queue 180)
+/// runs in the trainer, after the loader: <see cref="SrPairPool"/>.
 /// </para>
 /// <para>
-/// ResShift's <c>configs/realsr_swinunet_realesrgan256.yaml</c> instead sets <c>rescale_gt: True</c> (largest square
-/// crop, <c>cv2.INTER_AREA</c> resize to 256, stepwise reflect padding), <c>use_sharp: False</c> (LQ from the plain GT —
-/// available here as <see cref="SrPairLoaderOptions.LqFromSharpenedGt"/> = false), <c>second_order_prob: 0.5</c> and
-/// <c>blur_kernel_size2: 15</c>; only the USM choice is supported here.
+/// ResShift's <c>configs/realsr_swinunet_realesrgan256.yaml</c> (also the base of SinSR and HF-Diff) differs:
+/// <c>rescale_gt: True</c> — largest square crop, <c>cv2.INTER_AREA</c> resize to 256, stepwise reflect padding —
+/// is <see cref="SrCropMode.ResShiftRescale"/>; <c>use_sharp: False</c> (LQ from the plain GT) is
+/// <see cref="SrPairLoaderOptions.LqFromSharpenedGt"/> = false. Not supported (they need changes to
+/// <see cref="RealEsrganDegradation"/>): its <c>second_order_prob: 0.5</c> (skip the whole second stage) and
+/// <c>blur_kernel_size2: 15</c> (second and sinc kernels of 3..13 padded to 15).
 /// </para>
 /// <para>
 /// Determinism: the epoch order, each sample's flips/crop (keyed by its position in the epoch) and each batch's
@@ -68,11 +71,12 @@ public sealed class SrPairLoader : IDisposable
         Options.Validate();
         Images = images;
         _degradation = new RealEsrganDegradation(Options.Degradation);
-        if (Options.CropPadSize < _degradation.MinimumInputSize)
+        var (name, size) = Options.CropMode == SrCropMode.ResShiftRescale ? ("GtSize", Options.GtSize) : ("CropPadSize", Options.CropPadSize);
+        if (size < _degradation.MinimumInputSize)
         {
             _degradation.Dispose();
             throw new ArgumentOutOfRangeException(nameof(options),
-                $"CropPadSize must be >= {_degradation.MinimumInputSize} (the smallest input the degradation options allow); got {Options.CropPadSize}.");
+                $"{name} must be >= {_degradation.MinimumInputSize} (the smallest input the degradation options allow) with CropMode {Options.CropMode}; got {size}.");
         }
         _usm = new UsmSharp(Options.Degradation.UsmRadius);
     }
@@ -251,7 +255,9 @@ public sealed class SrPairLoader : IDisposable
         var rng = new DegradationRandom(SrPairSeeds.Derive(Options.Seed, epoch, position, SrPairSeeds.SampleStream));
         var (augmented, _, _, _) = SrTransforms.Augment(image, rng, Options.UseHflip, Options.UseRot);
         using (augmented)
-            return SrTransforms.CropOrPad(augmented, Options.CropPadSize, rng).DetachFromDisposeScope();
+            return (Options.CropMode == SrCropMode.ResShiftRescale
+                ? SrTransforms.RescaleCrop(augmented, Options.GtSize, rng)
+                : SrTransforms.CropOrPad(augmented, Options.CropPadSize, rng)).DetachFromDisposeScope();
     }
 
     SrPairBatch MakeBatch(int epoch, int batchIndex, List<(Tensor Image, string Path)> samples)
@@ -261,10 +267,11 @@ public sealed class SrPairLoader : IDisposable
         var gt = cat(samples.Select(s => s.Image).ToArray(), 0);
         var rng = new DegradationRandom(SrPairSeeds.Derive(Options.Seed, epoch, batchIndex, SrPairSeeds.BatchStream));
         var degraded = PairDegrader.Run(_degradation, gt, rng.NextInt64(), Options.LqFromSharpenedGt);
-        var (gts, lq) = SrTransforms.PairedRandomCrop([degraded.Gt], degraded.Lq, Options.GtSize, Options.Scale, rng);
+        var (gts, lq) = SrTransforms.PairedRandomCrop([degraded.Gt, degraded.GtUsm], degraded.Lq, Options.GtSize, Options.Scale, rng);
         // PORT-QUIRK(Real-ESRGAN, realesrgan_model.py): feed_data sharpens the GT again after the crop (and the pool), so
-        // the USM target of a patch sees reflect padding at the patch border, not the surrounding image.
-        var gtUsm = _usm.Forward(gts[0], Options.Degradation.UsmWeight, Options.Degradation.UsmThreshold);
+        // the USM target of a patch sees reflect padding at the patch border, not the surrounding image. Without
+        // ResharpenGt the crop of the image the LQ was made from is kept instead.
+        var gtUsm = Options.ResharpenGt ? _usm.Forward(gts[0], Options.Degradation.UsmWeight, Options.Degradation.UsmThreshold) : gts[1];
         // Out of every scope: the batch may cross to another thread, whose scopes must not own (or dispose) it.
         return new SrPairBatch(lq.DetachFromDisposeScope(), gts[0].DetachFromDisposeScope(), gtUsm.DetachFromDisposeScope(),
             samples.Select(s => s.Path).ToArray(), epoch, batchIndex);

@@ -100,6 +100,77 @@ public static class SrTransforms
     }
 
     /// <summary>
+    /// ResShift's <c>rescale_gt</c> preparation (zsyOAOA/ResShift basicsr/data/realesrgan_dataset.py, commit
+    /// ccfad91425515094b2a12260a12b6387957a5554): side <c>s = max(min(H, W), gtSize)</c>; while an axis is below s,
+    /// reflect-101 pad the bottom/right by <c>min(shortfall, current size)</c>; random s² crop (top then left, both
+    /// drawn when either axis exceeds s); <see cref="ResizeArea"/> to <paramref name="gtSize"/>² when s differs.
+    /// </summary>
+    public static Tensor RescaleCrop(Tensor img, int gtSize, DegradationRandom rng)
+    {
+        CheckImage(img, nameof(img));
+        ArgumentNullException.ThrowIfNull(rng);
+        if (gtSize < 1) throw new ArgumentOutOfRangeException(nameof(gtSize), $"gtSize must be >= 1; got {gtSize}.");
+        using var scope = NewDisposeScope();
+        int h = (int)img.shape[2], w = (int)img.shape[3];
+        int side = Math.Max(Math.Min(h, w), gtSize);
+        var x = img.alias();
+        while (h < side || w < side)
+        {
+            // PORT-QUIRK(ResShift, basicsr/data/realesrgan_dataset.py): pads in steps no larger than the image.
+            x = PadReflect101(x, Math.Min(Math.Max(0, side - h), h), Math.Min(Math.Max(0, side - w), w));
+            h = (int)x.shape[2]; w = (int)x.shape[3];
+        }
+        if (h > side || w > side)
+        {
+            int top = rng.NextIndex(h - side + 1);
+            int left = rng.NextIndex(w - side + 1);
+            x = x.narrow(2, top, side).narrow(3, left, side);
+        }
+        if (side != gtSize) x = ResizeArea(x, gtSize, gtSize);
+        return x.contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)</c> for shrinking (or keeping) an image
+    /// <c>(B, C, H, W)</c>: each output pixel averages the input pixels its footprint covers, partially covered ones
+    /// weighted by the covered fraction (OpenCV's <c>computeResizeAreaTab</c>, including its 1e-3 cut-offs). Computed
+    /// as two weight matrices in float64 and returned in the input's dtype.
+    /// </summary>
+    public static Tensor ResizeArea(Tensor img, int height, int width)
+    {
+        CheckImage(img, nameof(img));
+        int h = (int)img.shape[2], w = (int)img.shape[3];
+        if (height < 1 || height > h || width < 1 || width > w)
+            throw new ArgumentOutOfRangeException(height < 1 || height > h ? nameof(height) : nameof(width),
+                $"ResizeArea only shrinks: output {height}x{width} must be within 1..{h} x 1..{w}.");
+        using var scope = NewDisposeScope();
+        var wh = tensor(AreaWeights(h, height), [height, h], ScalarType.Float64, img.device);
+        var ww = tensor(AreaWeights(w, width), [width, w], ScalarType.Float64, img.device);
+        var result = wh.matmul(img.to(ScalarType.Float64)).matmul(ww.t()).to(img.dtype);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Row-major <c>(dsize, ssize)</c> weights of OpenCV's area table (<c>scale = 1 / (dsize / ssize)</c> as cv::resize computes it).</summary>
+    static double[] AreaWeights(int ssize, int dsize)
+    {
+        var m = new double[dsize * ssize];
+        double scale = 1.0 / ((double)dsize / ssize);
+        for (int dx = 0; dx < dsize; dx++)
+        {
+            double fsx1 = dx * scale, fsx2 = fsx1 + scale;
+            double cellWidth = Math.Min(scale, ssize - fsx1);
+            int sx1 = (int)Math.Ceiling(fsx1), sx2 = (int)Math.Floor(fsx2);
+            sx2 = Math.Min(sx2, ssize - 1);
+            sx1 = Math.Min(sx1, sx2);
+            // OpenCV stores the weights as float.
+            if (sx1 - fsx1 > 1e-3) m[dx * ssize + sx1 - 1] += (float)((sx1 - fsx1) / cellWidth);
+            for (int sx = sx1; sx < sx2; sx++) m[dx * ssize + sx] += (float)(1.0 / cellWidth);
+            if (fsx2 - sx2 > 1e-3) m[dx * ssize + sx2] += (float)(Math.Min(Math.Min(fsx2 - sx2, 1.0), cellWidth) / cellWidth);
+        }
+        return m;
+    }
+
+    /// <summary>
     /// BasicSR <c>paired_random_crop</c> for batched tensors: one LQ window of <c>gtPatch / scale</c> at a random
     /// (top, left) — the same for the whole batch, as the reference crops the batch tensor — and the GT window
     /// <c>gtPatch</c> at (top·scale, left·scale), applied to every tensor of <paramref name="gts"/>.

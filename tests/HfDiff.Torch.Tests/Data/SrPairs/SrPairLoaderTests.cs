@@ -322,4 +322,70 @@ public class SrPairLoaderTests
         var batch = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SrPairLoader(dir.Root, Small() with { BatchSize = 0 }));
         StringAssert.Contains(batch.Message, "BatchSize");
     }
+    [TestMethod]
+    public void Epoch_ResShiftRescale_DegradesAtGtSizeAndKeepsWholePatch()
+    {
+        using var dir = FiveImages();
+        var options = Small(prefetch: 1) with { CropMode = SrCropMode.ResShiftRescale, GtSize = 80, CropPadSize = 0, UseHflip = false, Shuffle = false, BatchSize = 1 };
+        using var loader = new SrPairLoader(dir.Root, options);
+        var batches = Take(loader, 0);
+        try
+        {
+            Assert.AreEqual(5, batches.Count);
+            foreach (var b in batches)
+            {
+                CollectionAssert.AreEqual(new long[] { 1, 3, 20, 20 }, b.Lq.shape);
+                CollectionAssert.AreEqual(new long[] { 1, 3, 80, 80 }, b.Gt.shape);
+            }
+            // c.png is 80x80: side 80 = GtSize, so no crop, no resize: the GT is the image itself.
+            var c = batches.Single(b => b.Paths[0].EndsWith("c.png", StringComparison.Ordinal));
+            using var hr = ImageIO.ReadTensor(c.Paths[0]);
+            Assert.IsTrue(c.Gt.allclose(hr, 0, 0));
+        }
+        finally
+        {
+            DisposeAll(batches);
+        }
+    }
+
+    [TestMethod]
+    public void Epoch_ResShiftRescaleGtBelowDegradationMinimum_ThrowsNamingGtSize()
+    {
+        using var dir = FiveImages();
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SrPairLoader(dir.Root, Small() with { CropMode = SrCropMode.ResShiftRescale, GtSize = 64 }));
+        StringAssert.Contains(e.Message, "GtSize must be >= ");
+    }
+
+    [TestMethod]
+    public void Epoch_ResharpenGtOff_GtUsmIsCropOfLqSourceAndMatchesResharpenedInside()
+    {
+        using var dir = FiveImages();
+        using var resharpen = new SrPairLoader(dir.Root, Small(prefetch: 0) with { GtSize = 80, CropPadSize = 80 });
+        using var cropOnly = new SrPairLoader(dir.Root, Small(prefetch: 0) with { GtSize = 80, CropPadSize = 80, ResharpenGt = false });
+        using var plain = new SrPairLoader(dir.Root, Small(prefetch: 0) with { GtSize = 80, CropPadSize = 80, ResharpenGt = false, LqFromSharpenedGt = false });
+        var a = Take(resharpen, 0);
+        var b = Take(cropOnly, 0);
+        var c = Take(plain, 0);
+        try
+        {
+            for (int i = 0; i < a.Count; i++)
+            {
+                AssertBitwiseEqual(new[] { a[i].Lq, a[i].Gt }, new[] { b[i].Lq, b[i].Gt });
+                // With a whole-image patch both are USM of the same image; they differ only by float rounding.
+                using var diff = (a[i].GtUsm - b[i].GtUsm).abs().max();
+                Assert.IsTrue(diff.item<float>() < 1e-4, $"batch {i}: max |diff| {diff.item<float>()}");
+                Assert.IsFalse(b[i].GtUsm.allclose(b[i].Gt, 0, 0), "sharpened");
+                Assert.IsTrue(c[i].GtUsm.allclose(c[i].Gt, 0, 0), "LQ from the plain GT: its source is the GT");
+            }
+        }
+        finally
+        {
+            DisposeAll(a); DisposeAll(b); DisposeAll(c);
+        }
+    }
+
+    static void AssertBitwiseEqual(Tensor[] a, Tensor[] b)
+    {
+        for (int i = 0; i < a.Length; i++) CollectionAssert.AreEqual(Bits(a[i]), Bits(b[i]), $"tensor {i}");
+    }
 }

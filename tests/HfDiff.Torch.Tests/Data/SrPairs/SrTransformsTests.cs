@@ -156,4 +156,57 @@ public class SrTransformsTests
         using var lq = zeros(1, 3, 2, 2);
         Assert.ThrowsExactly<ArgumentException>(() => SrTransforms.PairedRandomCrop([gt], lq, 16, 4, new DegradationRandom(0)));
     }
+    [TestMethod]
+    public void ResizeArea_FiveToThree_UsesOpenCvFractionalCoverage()
+    {
+        // OpenCV INTER_AREA 5 -> 3 (scale 5/3): rows [.6 .4 0 0 0], [0 .2 .6 .2 0], [0 0 0 .4 .6].
+        using var img = arange(5, ScalarType.Float32).reshape(1, 1, 1, 5);
+        using var outT = SrTransforms.ResizeArea(img, 1, 3);
+        var v = outT.data<float>().ToArray();
+        Assert.AreEqual(3, v.Length);
+        Assert.AreEqual(0.4f, v[0], 1e-6f);
+        Assert.AreEqual(2.0f, v[1], 1e-6f);
+        Assert.AreEqual(3.6f, v[2], 1e-6f);
+    }
+
+    [TestMethod]
+    public void ResizeArea_IntegerFactor_IsBlockAverage()
+    {
+        using var img = rand(2, 3, 8, 12, generator: new Generator(1));
+        using var outT = SrTransforms.ResizeArea(img, 4, 6);
+        using var expected = nn.functional.avg_pool2d(img, 2);
+        Assert.IsTrue(outT.allclose(expected, 0, 1e-6));
+    }
+
+    [TestMethod]
+    public void ResizeArea_Enlarging_Throws()
+    {
+        using var img = zeros(1, 3, 4, 4);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrTransforms.ResizeArea(img, 5, 4));
+    }
+
+    [TestMethod]
+    public void RescaleCrop_NarrowImage_PadsInStepsLikeResShift()
+    {
+        // W 3 -> side 8: pad 3 (a b c b a b), then pad 2 on 6 columns (... a b). One cv2 call would give ... c b.
+        using var img = arange(8 * 3, ScalarType.Float32).reshape(1, 1, 8, 3).expand(1, 3, 8, 3).contiguous();
+        var rng = new DegradationRandom(0);
+        using var outT = SrTransforms.RescaleCrop(img, 8, rng);
+        CollectionAssert.AreEqual(new long[] { 1, 3, 8, 8 }, outT.shape);
+        var row = outT[0, 0, 0].data<float>().ToArray();
+        CollectionAssert.AreEqual(new float[] { 0, 1, 2, 1, 0, 1, 0, 1 }, row);
+        Assert.AreEqual(new DegradationRandom(0).NextUInt64(), rng.NextUInt64(), "no crop draw when the padded image is the side");
+    }
+
+    [TestMethod]
+    public void RescaleCrop_LargeImage_SquareCropOfShortSideThenAreaResize()
+    {
+        using var img = rand(1, 3, 12, 8, generator: new Generator(2)); // H 12, W 8: side 8, top in 0..4
+        var twin = new DegradationRandom(4);
+        int top = twin.NextIndex(5), left = twin.NextIndex(1);
+        using var outT = SrTransforms.RescaleCrop(img, 4, new DegradationRandom(4));
+        using var crop = img.narrow(2, top, 8).narrow(3, left, 8);
+        using var expected = nn.functional.avg_pool2d(crop, 2);
+        Assert.IsTrue(outT.allclose(expected, 0, 1e-6));
+    }
 }
