@@ -9,7 +9,7 @@ namespace HfDiff.Torch.Data.SrPairs;
 
 /// <summary>
 /// Yields batches of (LQ, GT) training pairs synthesized on the fly from a folder of HR images with the Real-ESRGAN
-/// second-order degradation, as Real-ESRGAN trains (and ResShift, SinSR and HF-Diff, which reuse its pipeline).
+/// second-order degradation, as Real-ESRGAN trains (ResShift and SinSR reuse the pipeline with the changes below).
 /// <para>
 /// Per sample (default <see cref="SrCropMode.RealEsrganCropPad"/>, Real-ESRGAN's dataset): decode the file (RGB, [0, 1]);
 /// augment — horizontal flip (<see cref="SrPairLoaderOptions.UseHflip"/>), vertical flip + transpose
@@ -25,7 +25,7 @@ namespace HfDiff.Torch.Data.SrPairs;
 /// runs in the trainer, after the loader: <see cref="SrPairPool"/>.
 /// </para>
 /// <para>
-/// ResShift's <c>configs/realsr_swinunet_realesrgan256.yaml</c> (also the base of SinSR and HF-Diff) differs:
+/// ResShift's <c>configs/realsr_swinunet_realesrgan256.yaml</c> (and SinSR's <c>configs/SinSR.yaml</c>, same data settings) differs:
 /// <c>rescale_gt: True</c> — largest square crop, <c>cv2.INTER_AREA</c> resize to 256, stepwise reflect padding —
 /// is <see cref="SrCropMode.ResShiftRescale"/>; <c>use_sharp: False</c> (LQ from the plain GT) is
 /// <see cref="SrPairLoaderOptions.LqFromSharpenedGt"/> = false. Not supported (they need changes to

@@ -56,7 +56,7 @@ public sealed record SrPairLoaderOptions
     /// USM-sharpen the GT patch again after the crop for <see cref="SrPairBatch.GtUsm"/>, as Real-ESRGAN's feed_data
     /// does (default). False crops the sharpened image the LQ was made from instead (the plain GT when
     /// <see cref="LqFromSharpenedGt"/> is false): the same pixels except within <c>UsmRadius/2</c> of the patch
-    /// border, and about a third faster — for trainers that do not use <c>GtUsm</c> (ResShift, SinSR, HF-Diff).
+    /// border, and faster (no second 51×51 USM on the patches) — for trainers that do not use <c>GtUsm</c> (ResShift, SinSR).
     /// </summary>
     public bool ResharpenGt { get; init; } = true;
 
