@@ -1,0 +1,22 @@
+using System.CommandLine;
+using HfDiff.Cli.Commands;
+
+namespace HfDiff.Cli;
+
+/// <summary>The <c>hfdiff</c> command tree; <see cref="Run"/> is what the executable calls (and what tests call).</summary>
+public static class HfDiffCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("hfdiff — one-step diffusion super-resolution (HF-Diff, SinSR, ResShift) and SR quality metrics on TorchSharp.");
+        root.Subcommands.Add(UpscaleCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(DegradeCommand.Create());
+        root.Subcommands.Add(PretrainInnCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        return root;
+    }
+
+    public static int Run(string[] args) => CliRunner.Run(Build(), args);
+}

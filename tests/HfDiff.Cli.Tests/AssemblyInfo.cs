@@ -1,0 +1,2 @@
+// Torch tests share one native runtime, and these tests redirect the console.
+[assembly: DoNotParallelize]

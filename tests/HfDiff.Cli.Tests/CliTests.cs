@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using HfDiff.Tests.Common;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Metrics;
+
+namespace HfDiff.Cli.Tests;
+
+[TestClass]
+public class CliTests
+{
+    static string Samples => Path.Combine(TestPaths.RepositoryRoot() ?? throw new AssertFailedException("repository root not found"), "data", "samples");
+
+    static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var oldOut = Console.Out; var oldErr = Console.Error;
+        var o = new StringWriter(); var e = new StringWriter();
+        Console.SetOut(o); Console.SetError(e);
+        try { return (HfDiffCli.Run(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), $"hfdiff-cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    [TestMethod]
+    public void Score_BundledSamples_CsvEqualsTorchMetrics()
+    {
+        var dir = TempDir();
+        var csv = Path.Combine(dir, "scores.csv");
+        var (exit, output, _) = Run("score", "--sr", Path.Combine(Samples, "sr"), "--gt", Path.Combine(Samples, "gt"),
+            "--metrics", "psnr,ssim", "--y-channel", "--color-space", "ycbcr", "--crop-border", "2", "--csv", csv);
+        Assert.AreEqual(0, exit, output);
+        var lines = File.ReadAllLines(csv);
+        Assert.AreEqual("image,psnr,ssim", lines[0]);
+        var srFiles = Directory.GetFiles(Path.Combine(Samples, "sr"), "*.png").OrderBy(Path.GetFileName, StringComparer.Ordinal).ToList();
+        Assert.AreEqual(srFiles.Count + 1, lines.Length);
+        for (int i = 0; i < srFiles.Count; i++)
+        {
+            var cells = lines[i + 1].Split(',');
+            Assert.AreEqual(Path.GetFileName(srFiles[i]), cells[0]);
+            using var d = ImageIO.ReadTensor(srFiles[i]);
+            using var r = ImageIO.ReadTensor(Path.Combine(Samples, "gt", Path.GetFileName(srFiles[i])));
+            var psnr = Psnr.Compute(d, r, new PsnrOptions { TestYChannel = true, ColorSpace = YChannelColorSpace.YCbCr, CropBorder = 2 });
+            var ssim = Ssim.Compute(d, r, new SsimOptions { TestYChannel = true, ColorSpace = YChannelColorSpace.YCbCr, CropBorder = 2 });
+            Assert.AreEqual(psnr, double.Parse(cells[1], CultureInfo.InvariantCulture), 0, "psnr");
+            Assert.AreEqual(ssim, double.Parse(cells[2], CultureInfo.InvariantCulture), 0, "ssim");
+        }
+        StringAssert.Contains(output, "psnr");
+        Directory.Delete(dir, true);
+    }
+
+    [TestMethod]
+    public void Score_MissingGtPartner_ExitsNonZeroListingIt()
+    {
+        var gt = TempDir();
+        File.Copy(Path.Combine(Samples, "gt", "rings.png"), Path.Combine(gt, "rings.png"));
+        var (exit, _, err) = Run("score", "--sr", Path.Combine(Samples, "sr"), "--gt", gt, "--metrics", "psnr");
+        Assert.AreNotEqual(0, exit);
+        StringAssert.Contains(err, "checks.png");
+        StringAssert.Contains(err, "stripes.png");
+        Assert.IsFalse(err.Contains("   at "), "no stack trace: " + err);
+        Directory.Delete(gt, true);
+    }
+
+    [TestMethod]
+    public void Score_CorruptImage_OthersScoredExitNonZero()
+    {
+        var sr = TempDir();
+        foreach (var f in Directory.GetFiles(Path.Combine(Samples, "sr"))) File.Copy(f, Path.Combine(sr, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(sr, "rings.png"), "not a png");
+        var csv = Path.Combine(sr, "out.csv");
+        var (exit, _, err) = Run("score", "--sr", sr, "--gt", Path.Combine(Samples, "gt"), "--metrics", "psnr", "--csv", csv);
+        Assert.AreEqual(1, exit);
+        StringAssert.Contains(err, "rings.png");
+        var rows = File.ReadAllLines(csv).Skip(1).ToDictionary(l => l.Split(',')[0], l => l.Split(',')[1]);
+        Assert.AreEqual("", rows["rings.png"]);
+        Assert.IsTrue(double.Parse(rows["checks.png"], CultureInfo.InvariantCulture) > 10);
+        Directory.Delete(sr, true);
+    }
+
+    [TestMethod]
+    public void Score_NiqeWithoutParameters_ErrorNamesFileAndSource()
+    {
+        var models = TempDir();
+        var (exit, _, err) = Run("score", "--sr", Path.Combine(Samples, "sr"), "--metrics", "niqe", "--models", models);
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(err, "niqe_modelparameters.mat");
+        StringAssert.Contains(err, "niqe_pris_params.npz");
+        StringAssert.Contains(err, "https://");
+        Directory.Delete(models, true);
+    }
+
+    static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+
+    [TestMethod]
+    public void Degrade_SameSeed_SameBytes_OtherSeedDiffers()
+    {
+        var hr = TempDir();
+        File.Copy(Path.Combine(Samples, "gt", "rings.png"), Path.Combine(hr, "rings.png"));
+        string a = TempDir(), b = TempDir(), c = TempDir();
+        Assert.AreEqual(0, Run("degrade", "--in", hr, "--out", a, "--seed", "5", "--gt-size", "128").Exit);
+        Assert.AreEqual(0, Run("degrade", "--in", hr, "--out", b, "--seed", "5", "--gt-size", "128").Exit);
+        Assert.AreEqual(0, Run("degrade", "--in", hr, "--out", c, "--seed", "6", "--gt-size", "128").Exit);
+        Assert.AreEqual(Hash(Path.Combine(a, "lq", "rings.png")), Hash(Path.Combine(b, "lq", "rings.png")));
+        Assert.AreEqual(Hash(Path.Combine(a, "gt", "rings.png")), Hash(Path.Combine(b, "gt", "rings.png")));
+        Assert.AreNotEqual(Hash(Path.Combine(a, "lq", "rings.png")), Hash(Path.Combine(c, "lq", "rings.png")));
+        var lq = ImageIO.Read(Path.Combine(a, "lq", "rings.png"));
+        Assert.AreEqual(32, lq.Width); Assert.AreEqual(32, lq.Height);
+        foreach (var d in new[] { hr, a, b, c }) Directory.Delete(d, true);
+    }
+
+    [TestMethod]
+    public void Degrade_BadGtSize_UsageError()
+    {
+        var (exit, _, err) = Run("degrade", "--in", Samples, "--out", TempDir(), "--gt-size", "130");
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(err, "multiple of the scale");
+    }
+
+    [TestMethod]
+    public void Upscale_MissingCheckpoints_ErrorNamesFiles()
+    {
+        var models = TempDir();
+        var (exit, _, err) = Run("upscale", Path.Combine(Samples, "sr", "rings.png"), "--out", TempDir(), "--models", models);
+        Assert.AreEqual(2, exit);
+        StringAssert.Contains(err, "SinSR_v1.pth");
+        Directory.Delete(models, true);
+    }
+
+    [TestMethod]
+    public void ModelsList_EmptyDirectory_ShowsEveryAssetMissing()
+    {
+        var models = TempDir();
+        var (exit, output, _) = Run("models", "list", "--models", models);
+        Assert.AreEqual(0, exit);
+        foreach (var asset in HfDiff.Torch.Assets.KnownAssets.All)
+            StringAssert.Contains(output, asset.FileName);
+        Assert.IsFalse(output.Contains("present "), output);
+        Directory.Delete(models, true);
+    }
+}
