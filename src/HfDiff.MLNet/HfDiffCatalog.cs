@@ -1,3 +1,4 @@
+using HfDiff.MLNet.Degradation;
 using HfDiff.MLNet.ImageQuality;
 using HfDiff.MLNet.SuperResolution;
 using Microsoft.ML;
@@ -18,6 +19,21 @@ public static class HfDiffCatalog
         /// </summary>
         public SuperResolveEstimator SuperResolve(string outputColumnName, string? inputColumnName = null, Torch.Pipelines.SuperResolverOptions? options = null, long maxPixels = 64L * 1024 * 1024) =>
             new(catalog, new SuperResolveOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName ?? outputColumnName, Resolver = options ?? new(), MaxPixels = maxPixels });
+
+        /// <summary>
+        /// Degrades HR images (<paramref name="inputColumnName"/>: MLImage or paths) into LR images with Real-ESRGAN's
+        /// second-order pipeline (seeded per row); the matching GT crop goes to <paramref name="groundTruthColumnName"/>.
+        /// </summary>
+        public DegradeEstimator Degrade(string outputColumnName, string inputColumnName, string? groundTruthColumnName = "GroundTruth",
+            int? gtSize = 256, long seed = 0, Torch.Degradations.RealEsrganDegradationOptions? options = null) =>
+            new(catalog, new DegradeOptions
+            {
+                OutputColumnName = outputColumnName, InputColumnName = inputColumnName, GroundTruthColumnName = groundTruthColumnName,
+                GtSize = gtSize, Seed = seed, Degradation = options ?? new(),
+            });
+
+        /// <summary>Degradation with a full options object.</summary>
+        public DegradeEstimator Degrade(DegradeOptions options) => new(catalog, options);
 
         /// <summary>Super-resolution with a full options object.</summary>
         public SuperResolveEstimator SuperResolve(SuperResolveOptions options) => new(catalog, options);

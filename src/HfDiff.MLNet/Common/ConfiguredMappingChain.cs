@@ -18,8 +18,10 @@ internal static class ConfiguredMappingChain
     /// images a placeholder number column is derived first).</param>
     /// <param name="inputs">(internal name, user column) pairs; the first is the one the configuration column is derived from.</param>
     /// <param name="outputs">(user column, internal name) pairs.</param>
+    /// <param name="extraDrop">Internal mapping outputs not copied out (dropped too).</param>
     public static ITransformer Build(TransformsCatalog catalog, IDataView input, ImageColumnKind kind, string encodedConfig, string configColumn,
-        IReadOnlyList<(string Internal, string User)> inputs, Func<IHostEnvironment, ITransformer> mapping, IReadOnlyList<(string User, string Internal)> outputs)
+        IReadOnlyList<(string Internal, string User)> inputs, Func<IHostEnvironment, ITransformer> mapping, IReadOnlyList<(string User, string Internal)> outputs,
+        IReadOnlyList<string>? extraDrop = null)
     {
         var env = MLNetInternals.EnvironmentOf(catalog);
         var parts = new List<ITransformer>();
@@ -51,6 +53,7 @@ internal static class ConfiguredMappingChain
             Add(catalog.CopyColumns(user, internalName).Fit(current));
             drop.Add(internalName);
         }
+        if (extraDrop is not null) drop.AddRange(extraDrop);
         Add(catalog.DropColumns(drop.Distinct().ToArray()).Fit(current));
         return new TransformerChain<ITransformer>(parts.ToArray());
     }

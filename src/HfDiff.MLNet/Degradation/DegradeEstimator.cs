@@ -1,0 +1,75 @@
+using HfDiff.MLNet.Common;
+using HfDiff.MLNet.Imaging;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+
+namespace HfDiff.MLNet.Degradation;
+
+/// <summary>
+/// Degrades an HR image column into an LR column (and the matching GT crop) with Real-ESRGAN's second-order pipeline,
+/// seeded per row, so synthetic benchmark pairs (DIV2K-Val / ImageNet-Test style) can be made inside a pipeline.
+/// </summary>
+public sealed class DegradeEstimator : IEstimator<DegradeTransformer>
+{
+    readonly TransformsCatalog _catalog;
+    readonly DegradeOptions _options;
+    readonly DegradeConfig _config;
+
+    internal DegradeEstimator(TransformsCatalog catalog, DegradeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.OutputColumnName, nameof(options.OutputColumnName));
+        ArgumentNullException.ThrowIfNull(options.Degradation, nameof(options.Degradation));
+        options.Degradation.Validate();
+        if (options.GtSize is int g && (g <= 0 || g % options.Degradation.Scale != 0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"GtSize must be a positive multiple of Scale ({options.Degradation.Scale}); got {g}.");
+        if (options.GtSize is int size)
+        {
+            using var probe = new Torch.Degradations.RealEsrganDegradation(options.Degradation);
+            if (size < probe.MinimumInputSize)
+                throw new ArgumentOutOfRangeException(nameof(options), $"GtSize must be >= {probe.MinimumInputSize} for these degradation options; got {size}.");
+        }
+        if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
+        _catalog = catalog;
+        _options = options;
+        _config = new DegradeConfig { Degradation = options.Degradation, GtSize = options.GtSize, Seed = options.Seed, MaxPixels = options.MaxPixels };
+        AnyImageAttribute.EnsureRegistered();
+    }
+
+    public DegradeTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var kind = SchemaChecks.ImageColumn(input.Schema, _options.InputColumnName);
+        var outputs = new List<(string, string)> { (_options.OutputColumnName, DegradeColumns.Lq) };
+        if (_options.GroundTruthColumnName is { } gt) outputs.Add((gt, DegradeColumns.Gt));
+        var chain = ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), DegradeColumns.Config,
+            [(DegradeColumns.Input, _options.InputColumnName)],
+            env => kind == ImageColumnKind.Image
+                ? MLNetInternals.CustomMapping(env, new DegradeImageFactory().GetMapping(), DegradeColumns.ImageContract)
+                : MLNetInternals.CustomMapping(env, new DegradePathFactory().GetMapping(), DegradeColumns.PathContract),
+            outputs, extraDrop: [DegradeColumns.Lq, DegradeColumns.Gt]);
+        return new DegradeTransformer(chain);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        SchemaChecks.ImageColumn(inputSchema, _options.InputColumnName);
+        var shape = MLNetInternals.WithScalarColumn(inputSchema, _options.OutputColumnName, new ImageDataViewType());
+        return _options.GroundTruthColumnName is { } gt ? MLNetInternals.WithScalarColumn(shape, gt, new ImageDataViewType()) : shape;
+    }
+}
+
+/// <summary>A fitted degradation transform (ML.NET transforms plus one custom mapping; Model.Save/Load work unchanged).</summary>
+public sealed class DegradeTransformer : ITransformer
+{
+    readonly ITransformer _chain;
+    internal DegradeTransformer(ITransformer chain) => _chain = chain;
+
+    public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _chain.GetOutputSchema(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
+    public IDataView Transform(IDataView input) => _chain.Transform(input);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _chain.Save(ctx);
+}
