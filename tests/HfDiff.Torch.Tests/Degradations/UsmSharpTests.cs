@@ -62,4 +62,16 @@ public class UsmSharpTests
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => UsmSharp.GaussianKernel1D(5, 0));
         Assert.AreEqual("ksize", e.ParamName);
     }
+
+    [TestMethod]
+    public void Forward_SeparableBlur_MatchesTwoDimensionalKernel()
+    {
+        using var g = new TorchSharp.torch.Generator(7);
+        using var img = TorchSharp.torch.rand(new long[] { 2, 3, 70, 60 }, generator: g);
+        using var separable = new UsmSharp();
+        using var full = new UsmSharp { Separable = false };
+        using var a = separable.Forward(img);
+        using var b = full.Forward(img);
+        HfDiff.Tests.Common.TensorAssert.MaxAbsBelow(a, b, 1e-5, "separable vs 2-D USM");
+    }
 }
