@@ -1,12 +1,19 @@
 using System.CommandLine;
+using System.Globalization;
 using HfDiff.Torch.Assets;
+using ShellProgressBar;
 
 namespace HfDiff.Cli.Commands;
 
-/// <summary><c>hfdiff models list</c>: which pretrained files are present in the model directory, which are missing, and their sources.</summary>
+/// <summary>
+/// <c>hfdiff models list</c>: which pretrained files are present in the model directory, which are missing, and their sources.
+/// <c>hfdiff models fetch NAME…</c>: download files (by file name, alias or <c>all</c>) into the model directory.
+/// </summary>
 internal static class ModelsCommand
 {
-    public static Command Create()
+    public static Command Create() => new("models", "Pretrained files in the model directory.") { CreateList(), CreateFetch() };
+
+    static Command CreateList()
     {
         var models = CliRunner.ModelsOption();
         var list = new Command("list", "Show every pretrained file the toolkit can use, whether it is present, and where it comes from.") { models };
@@ -22,6 +29,112 @@ internal static class ModelsCommand
             }
             return 0;
         });
-        return new Command("models", "Pretrained files in the model directory.") { list };
+        return list;
+    }
+
+    static Command CreateFetch()
+    {
+        var names = new Argument<string[]>("NAME")
+        {
+            Arity = ArgumentArity.OneOrMore,
+            Description = $"File names (see 'models list'), aliases ({string.Join(", ", AssetAliases.Table.Select(t => t.Alias))}) or '{AssetAliases.All}'.",
+        };
+        var models = CliRunner.ModelsOption();
+        var mirror = new Option<string?>("--mirror")
+        {
+            Description = $"Fetch each file from URL/<file name> instead of its official URL (else ${AssetDownloader.MirrorEnvironmentVariable}).",
+            HelpName = "URL",
+        };
+        var fetch = new Command("fetch",
+            "Download pretrained files into the model directory: resumes partial downloads (<file>.part), checks SHA-256 when known, "
+            + "places each file only when complete.") { names, models, mirror };
+        fetch.SetAction(parse =>
+        {
+            var assets = AssetAliases.Resolve(parse.GetValue(names) ?? []);
+            var dir = ModelDirectory.Resolve(parse.GetValue(models));
+            return Fetch(assets, dir, AssetDownloader.ResolveMirror(parse.GetValue(mirror)));
+        });
+        return fetch;
+    }
+
+    static int Fetch(IReadOnlyList<ModelAsset> assets, ModelDirectory dir, string? mirror)
+    {
+        using var downloader = new AssetDownloader(mirror);
+        Console.WriteLine($"model directory: {dir.Root}{(downloader.Mirror is null ? "" : $" (mirror {downloader.Mirror})")}");
+        int width = assets.Max(a => a.FileName.Length);
+        int fetched = 0, present = 0, failed = 0;
+        foreach (var asset in assets)
+        {
+            try
+            {
+                bool wasPresent = File.Exists(dir.PathOf(asset.FileName));
+                string path;
+                if (wasPresent) path = downloader.Download(asset, dir);
+                else
+                {
+                    Console.Error.WriteLine($"fetching {asset.FileName} from {downloader.UrlOf(asset)}");
+                    using var progress = ByteProgress.Create(asset.FileName);
+                    path = downloader.Download(asset, dir, progress);
+                }
+                var size = FormatSize(new FileInfo(path).Length);
+                var check = asset.Sha256 is null ? "" : ", SHA-256 ok";
+                Console.WriteLine($"  {(wasPresent ? "present" : "fetched"),-8} {asset.FileName.PadRight(width)}  {size}{check}");
+                if (wasPresent) present++; else fetched++;
+            }
+            catch (Exception e) when (CliRunner.IsUserError(e))
+            {
+                failed++;
+                Console.Error.WriteLine($"error: {e.Message}");
+            }
+        }
+        Console.WriteLine($"done: {fetched} fetched, {present} already present, {failed} failed.");
+        return failed > 0 ? 1 : 0;
+    }
+
+    static string FormatSize(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0 'KB'", CultureInfo.InvariantCulture),
+        < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.0 'MB'", CultureInfo.InvariantCulture),
+        _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.00 'GB'", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>A byte progress bar for one file on interactive terminals; silent when output is redirected (logs, tests).</summary>
+    sealed class ByteProgress : IProgress<(long Done, long? Total)>, IDisposable
+    {
+        const int Ticks = 1000;
+        readonly ProgressBar _bar;
+        readonly string _name;
+        int _lastTick = -1;
+        long _lastDone = -1;
+
+        ByteProgress(string name)
+        {
+            _name = name;
+            _bar = new ProgressBar(Ticks, name, new ProgressBarOptions { ProgressCharacter = '─', CollapseWhenFinished = true, DisplayTimeInRealTime = false });
+        }
+
+        public static ByteProgress? Create(string name) =>
+            Console.IsOutputRedirected || Console.IsErrorRedirected ? null : new ByteProgress(name);
+
+        public void Report((long Done, long? Total) value)
+        {
+            var (done, total) = value;
+            if (total is long t && t > 0)
+            {
+                int tick = (int)Math.Min(Ticks, done * Ticks / t);
+                if (tick == _lastTick) return;
+                _lastTick = tick;
+                _bar.Tick(tick, $"{_name}  {FormatSize(done)} / {FormatSize(t)}");
+            }
+            else if (done - _lastDone >= 1 << 20 || _lastDone < 0)
+            {
+                // Unknown size: the message counts bytes, the bar stays put.
+                _lastDone = done;
+                _bar.Message = $"{_name}  {FormatSize(done)}";
+            }
+        }
+
+        public void Dispose() => _bar.Dispose();
     }
 }
