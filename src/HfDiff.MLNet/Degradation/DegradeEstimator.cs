@@ -61,15 +61,8 @@ public sealed class DegradeEstimator : IEstimator<DegradeTransformer>
     }
 }
 
-/// <summary>A fitted degradation transform (ML.NET transforms plus one custom mapping; Model.Save/Load work unchanged).</summary>
-public sealed class DegradeTransformer : ITransformer
+/// <summary>A fitted degradation transform.</summary>
+public sealed class DegradeTransformer : ChainTransformer
 {
-    readonly ITransformer _chain;
-    internal DegradeTransformer(ITransformer chain) => _chain = chain;
-
-    public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _chain.GetOutputSchema(inputSchema);
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
-    public IDataView Transform(IDataView input) => _chain.Transform(input);
-    void ICanSaveModel.Save(ModelSaveContext ctx) => _chain.Save(ctx);
+    internal DegradeTransformer(ITransformer chain) : base(chain) { }
 }

@@ -1,0 +1,21 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace HfDiff.MLNet.Common;
+
+/// <summary>
+/// Base of the fitted HfDiff transforms: a face over a chain of ML.NET transforms plus one custom mapping (see
+/// <see cref="ConfiguredMappingChain"/>), so <c>mlContext.Model.Save</c>/<c>Load</c> work unchanged (the loaded model holds that chain).
+/// </summary>
+public abstract class ChainTransformer : ITransformer
+{
+    readonly ITransformer _chain;
+
+    private protected ChainTransformer(ITransformer chain) => _chain = chain;
+
+    public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _chain.GetOutputSchema(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
+    public IDataView Transform(IDataView input) => _chain.Transform(input);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _chain.Save(ctx);
+}
