@@ -14,6 +14,9 @@ internal static partial class BenchCommand
         var cmd = new Command("bench", "Benchmarks: speed and memory on this machine.");
         cmd.Subcommands.Add(MetricsCommand());
         cmd.Subcommands.Add(SrCommand());
+        cmd.Subcommands.Add(LossesCommand());
+        cmd.Subcommands.Add(IqaCommand());
+        cmd.Subcommands.Add(DegradeCommand());
         return cmd;
     }
 

@@ -1,0 +1,98 @@
+using HfDiff.Tests.Common;
+
+namespace HfDiff.Cli.Tests;
+
+/// <summary>Smoke tests of the benchmark subcommands at tiny sizes: they run and name every item (no timing assertions).</summary>
+[TestClass]
+public class BenchCommandTests
+{
+    static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var oldOut = Console.Out; var oldErr = Console.Error;
+        var o = new StringWriter(); var e = new StringWriter();
+        Console.SetOut(o); Console.SetError(e);
+        try { return (HfDiffCli.Run(args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), $"hfdiff-cli-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    static void AssertTimedLine(string output, string item, string unit)
+    {
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(item + " ", StringComparison.Ordinal));
+        Assert.IsNotNull(line, $"no line for '{item}' in:\n{output}");
+        StringAssert.Contains(line, "median", output);
+        StringAssert.Contains(line, unit, output);
+    }
+
+    [TestMethod]
+    public void BenchLosses_TinySize_TimesEveryLoss()
+    {
+        var (exit, output, err) = Run("bench", "losses", "--size", "32", "--batch", "1", "--runs", "1");
+        Assert.AreEqual(0, exit, err + output);
+        foreach (var item in new[] { "dml-dinov2-vits14", "hf-inn-rgb", "hf-inn-latent", "vgg16-perceptual", "js-divergence" })
+            AssertTimedLine(output, item, "pairs/s");
+        StringAssert.Contains(output, "sinsr-distillation skipped");
+        StringAssert.Contains(output, "peak RSS");
+    }
+
+    [TestMethod]
+    public void BenchIqa_NoClipVocab_TimesOthersAndNamesClipIqaSkip()
+    {
+        var models = TempDir();
+        try
+        {
+            var (exit, output, err) = Run("bench", "iqa", "--size", "32", "--runs", "1", "--models", models);
+            Assert.AreEqual(0, exit, err + output);
+            foreach (var item in new[] { "lpips", "lpips-vgg", "musiq" })
+                AssertTimedLine(output, item, "images/s");
+            StringAssert.Contains(output, "clipiqa    skipped");
+            StringAssert.Contains(output, "bpe_simple_vocab_16e6.txt.gz");
+            StringAssert.Contains(output, "peak RSS");
+        }
+        finally { Directory.Delete(models, true); }
+    }
+
+    [TestMethod]
+    public void BenchIqa_ClipVocabInModels_TimesClipIqa()
+    {
+        // The fixture folder holds the official BPE vocabulary; the CLIP weights stay random.
+        var iqa = TestPaths.Fixture("iqa");
+        var (exit, output, err) = Run("bench", "iqa", "--size", "32", "--runs", "1", "--metrics", "clipiqa", "--models", iqa);
+        Assert.AreEqual(0, exit, err + output);
+        AssertTimedLine(output, "clipiqa", "images/s");
+    }
+
+    [TestMethod]
+    public void BenchIqa_UnknownMetric_ExitsNonZeroNamingIt()
+    {
+        var (exit, _, err) = Run("bench", "iqa", "--metrics", "lpips,nope");
+        Assert.AreNotEqual(0, exit);
+        StringAssert.Contains(err, "nope");
+    }
+
+    [TestMethod]
+    public void BenchDegrade_SyntheticFolder_TimesPairsAndDeletesFolder()
+    {
+        var before = Directory.GetDirectories(Path.GetTempPath(), "hfdiff-bench-degrade-*").ToHashSet();
+        var (exit, output, err) = Run("bench", "degrade", "--batch", "1", "--gt-size", "32", "--batches", "1", "--runs", "1");
+        Assert.AreEqual(0, exit, err + output);
+        AssertTimedLine(output, "realesrgan-pairs", "pairs/s");
+        var left = Directory.GetDirectories(Path.GetTempPath(), "hfdiff-bench-degrade-*").Where(d => !before.Contains(d)).ToList();
+        Assert.AreEqual(0, left.Count, "temporary image folder left behind: " + string.Join(", ", left));
+    }
+
+    [TestMethod]
+    public void BenchDegrade_MissingInputFolder_ExitsNonZeroNamingIt()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"hfdiff-missing-{Guid.NewGuid():N}");
+        var (exit, _, err) = Run("bench", "degrade", "--in", missing);
+        Assert.AreNotEqual(0, exit);
+        StringAssert.Contains(err, missing);
+    }
+}
