@@ -23,8 +23,8 @@ internal static class ImageFiles
     public static List<(string Sr, string Gt)> Pair(IReadOnlyList<string> sr, string gtDir)
     {
         var gt = List(gtDir);
-        var byName = gt.ToDictionary(Path.GetFileName, StringComparer.Ordinal);
-        var byStem = gt.GroupBy(Path.GetFileNameWithoutExtension, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var byName = gt.ToDictionary(p => Path.GetFileName(p), StringComparer.Ordinal);
+        var byStem = gt.GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var pairs = new List<(string, string)>();
         var missing = new List<string>();
         foreach (var s in sr)
