@@ -96,13 +96,14 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
     /// <summary>
     /// The official <c>LPIPS.forward(in0, in1, retPerLayer, normalize)</c>: inputs (N,3,H,W) float32, in [-1,1]
     /// (<paramref name="normalize"/> = false, the official default) or in [0,1] (true: mapped by 2x-1, pyiqa's default).
-    /// The distance is symmetric in its arguments.
+    /// The distance is symmetric in its arguments. <paramref name="withGradients"/> keeps the autograd graph (LPIPS as a
+    /// training loss); the metric path runs without.
     /// </summary>
-    public LpipsOutput Forward(Tensor in0, Tensor in1, bool normalize = false, bool returnDiffs = false)
+    public LpipsOutput Forward(Tensor in0, Tensor in1, bool normalize = false, bool returnDiffs = false, bool withGradients = false)
     {
         CheckPair(in0, in1, nameof(in0), nameof(in1));
         using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
+        using var noGrad = withGradients ? null : torch.no_grad();
         if (normalize)
         {
             in0 = 2 * in0 - 1;
