@@ -363,6 +363,7 @@ public class SuperResolverTests
             Assert.IsTrue(s.MinMs > 0 && s.MinMs <= s.MedianMs && s.MedianMs <= s.MaxMs, $"ordered stats {s}");
         Assert.IsTrue(result.Total.MedianMs >= result.Encode.MinMs + result.Denoiser.MinMs + result.Decode.MinMs - 1e-9);
         Assert.IsTrue(result.Threads >= 1);
+        Assert.IsTrue(result.CpuSecondsPerRun > 0, "process CPU time measured");
         if (OperatingSystem.IsLinux()) Assert.IsTrue(result.PeakRssBytes > 0, "VmHWM read on Linux");
         StringAssert.Contains(result.ToString(), "SR 8->32");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrBenchmark.Run(tiny.Resolver, lrSize: 8, steps: 2, runs: 1));
