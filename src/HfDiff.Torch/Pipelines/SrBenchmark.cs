@@ -30,18 +30,22 @@ public static class SrBenchmark
         double? load = ProcessMemory.LoadAverage();
         bool reset = ProcessMemory.TryResetPeak();
         var timings = new List<SuperResolverTimings>();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
         for (int i = 0; i < runs; i++)
         {
             resolver.SuperResolve(lr, resolver.Options.Seed, s).Dispose();
             timings.Add(resolver.LastTimings);
         }
+        process.Refresh();
+        double cpuSecondsPerRun = (process.TotalProcessorTime - cpu0).TotalSeconds / runs;
         return new SrBenchmarkResult(
             lrSize, lrSize * resolver.Sf, s, runs, warmupRuns,
             SrTimingStats.Of(timings.Select(t => t.EncodeMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.DenoiserMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.DecodeMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.TotalMs).ToList()),
-            ProcessMemory.PeakRssBytes(), reset, torch.get_num_threads(), resolver.Device.ToString(), load);
+            ProcessMemory.PeakRssBytes(), reset, torch.get_num_threads(), resolver.Device.ToString(), load, cpuSecondsPerRun);
     }
 
     /// <summary>Builds a resolver from <paramref name="options"/> (with <paramref name="randomWeights"/>: no checkpoints read), benchmarks it and disposes it.</summary>

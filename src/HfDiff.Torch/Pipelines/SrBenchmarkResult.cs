@@ -29,10 +29,12 @@ public sealed record SrTimingStats(double MedianMs, double MinMs, double MaxMs)
 /// <param name="Threads">torch.get_num_threads() during the runs.</param>
 /// <param name="Device">Torch device.</param>
 /// <param name="LoadAverage">1-minute load average before the runs (Linux), null elsewhere; other processes inflate timings.</param>
+/// <param name="CpuSecondsPerRun">Process CPU time (all threads) per timed run: less sensitive to other processes than wall time
+/// (≈ threads × wall on an idle machine).</param>
 public sealed record SrBenchmarkResult(
     int LrSize, int SrSize, int Steps, int Runs, int WarmupRuns,
     SrTimingStats Encode, SrTimingStats Denoiser, SrTimingStats Decode, SrTimingStats Total,
-    long? PeakRssBytes, bool PeakRssSinceReset, int Threads, string Device, double? LoadAverage)
+    long? PeakRssBytes, bool PeakRssSinceReset, int Threads, string Device, double? LoadAverage, double CpuSecondsPerRun)
 {
     /// <summary>Achieved rate for a known model cost (e.g. 1.12e12 FLOP for the official SinSR one-step 64→256), from the median total.</summary>
     public double GflopPerSecond(double flop) => flop / (Total.MedianMs / 1000.0) / 1e9;
@@ -40,6 +42,6 @@ public sealed record SrBenchmarkResult(
     public override string ToString() =>
         $"SR {LrSize}->{SrSize}, {Steps} step(s), {Runs} run(s) (+{WarmupRuns} warm-up), {Threads} thread(s) on {Device}" +
         (LoadAverage is { } l ? $", load {l:F2}" : "") + "\n" +
-        $"  encode   {Encode}\n  unet     {Denoiser}\n  decode   {Decode}\n  total    {Total}\n" +
+        $"  encode   {Encode}\n  unet     {Denoiser}\n  decode   {Decode}\n  total    {Total}\n  cpu      {CpuSecondsPerRun:F1} s per run\n" +
         $"  peak RSS {(PeakRssBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a")}{(PeakRssSinceReset ? "" : " (process lifetime)")}";
 }

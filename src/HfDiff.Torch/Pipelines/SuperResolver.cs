@@ -76,14 +76,15 @@ public sealed class SuperResolver : IDisposable
         AutoencoderCheckpointPath = vqPath;
         (_unet, _vq, _ownsModules) = (unet, vq, true);
         (Options, Schedule, Steps, PipelineOptions, Device) = plan;
-        Prepare(_unet, _vq, Device);
+        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder);
         _denoiser = new UNetLatentDenoiser(_unet);
-        _autoencoder = new VQLatentAutoencoder(_vq);
+        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder);
     }
 
     /// <summary>
-    /// Wraps already-built networks (tests, benchmarks with random weights). They are switched to eval mode and moved to
-    /// <see cref="SuperResolverOptions.Device"/>, and are not disposed by this object. <see cref="SuperResolverOptions.Config"/>,
+    /// Wraps already-built networks (tests, benchmarks with random weights). They are switched to eval mode, moved to
+    /// <see cref="SuperResolverOptions.Device"/> (and the VQGAN's weights re-laid channels-last, values unchanged, when
+    /// <see cref="SuperResolverOptions.ChannelsLastAutoencoder"/>), and are not disposed by this object. <see cref="SuperResolverOptions.Config"/>,
     /// the checkpoint paths and the explicit network options are ignored.
     /// </summary>
     /// <param name="diffusion">The schedule (<c>diffusion.params</c>); null → the official ResShift/SinSR values.</param>
@@ -94,9 +95,9 @@ public sealed class SuperResolver : IDisposable
         var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions());
         (_unet, _vq, _ownsModules) = (unet, autoencoder, false);
         (Options, Schedule, Steps, PipelineOptions, Device) = plan;
-        Prepare(_unet, _vq, Device);
+        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder);
         _denoiser = new UNetLatentDenoiser(_unet);
-        _autoencoder = new VQLatentAutoencoder(_vq);
+        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder);
     }
 
     /// <summary>
@@ -174,7 +175,7 @@ public sealed class SuperResolver : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var x = lr01.device == Device ? lr01 : lr01.to(Device);
-        var y = pipeline.SuperResolve(x);
+        var y = pipeline.SuperResolve(x).contiguous();
         if (y.device != lr01.device) y = y.to(lr01.device);
         timer.Synchronize();
         total.Stop();
@@ -278,7 +279,7 @@ public sealed class SuperResolver : IDisposable
         return VQModelOptions.FromDictionary(ae.Params);
     }
 
-    static void Prepare(UNetModelSwin unet, VQModelTorch vq, Device device)
+    static void Prepare(UNetModelSwin unet, VQModelTorch vq, Device device, bool channelsLastVq)
     {
         unet.eval();
         vq.eval();
@@ -287,6 +288,7 @@ public sealed class SuperResolver : IDisposable
             unet.to(device);
             vq.to(device);
         }
+        if (channelsLastVq) ChannelsLast.ConvertParameters(vq);
     }
 
     public void Dispose()

@@ -100,6 +100,23 @@ public class SuperResolverTests
     }
 
     [TestMethod, TestCategory("Parity.ResShift")]
+    public void SuperResolve_ChannelsLastAutoencoder_MatchesReferenceOneStepWithinSingleForwardTolerance()
+    {
+        // Its own VQ instance: the option re-lays the module's weights, which would change every other resolver on it.
+        using var vq = new VQModelTorch(Fx.VqOptions);
+        HfDiff.Torch.Weights.Checkpoint.LoadInto(vq, Fx.VqPath, strict: true);
+        using var r = new SuperResolver(Fx.UnetB, vq, Fx.ScheduleOptions, new SuperResolverOptions { ChannelsLastAutoencoder = true });
+        Assert.IsTrue(vq.named_parameters().Where(p => p.parameter.dim() == 4).All(p => ChannelsLast.IsChannelsLast(p.parameter)), "conv weights re-laid");
+        using var out01 = r.SuperResolve(Fx["sin1.lr_01"], SinSrNoise());
+        CollectionAssert.AreEqual(Fx["sin1.out_m11"].shape, out01.shape);
+        Assert.IsTrue(out01.is_contiguous(), "output is plain contiguous NCHW");
+        using var outM11 = out01 * 2 - 1;
+        double err = TensorAssert.RelL2(outM11, Fx["sin1.out_m11"]);
+        Console.WriteLine($"channels-last VQ, SinSR one-step: out_m11 rel L2 {err:E2}");
+        Assert.IsTrue(err < SingleTolerance, $"sin1.out_m11 rel L2 {err:E3} (channels-last)");
+    }
+
+    [TestMethod, TestCategory("Parity.ResShift")]
     public void Constructor_ModelDirectoryWithOfficialNames_LoadsCheckpointsAndMatchesModuleResolver()
     {
         var dir = Directory.CreateTempSubdirectory("hfdiff-models-");
@@ -346,6 +363,7 @@ public class SuperResolverTests
             Assert.IsTrue(s.MinMs > 0 && s.MinMs <= s.MedianMs && s.MedianMs <= s.MaxMs, $"ordered stats {s}");
         Assert.IsTrue(result.Total.MedianMs >= result.Encode.MinMs + result.Denoiser.MinMs + result.Decode.MinMs - 1e-9);
         Assert.IsTrue(result.Threads >= 1);
+        Assert.IsTrue(result.CpuSecondsPerRun > 0, "process CPU time measured");
         if (OperatingSystem.IsLinux()) Assert.IsTrue(result.PeakRssBytes > 0, "VmHWM read on Linux");
         StringAssert.Contains(result.ToString(), "SR 8->32");
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => SrBenchmark.Run(tiny.Resolver, lrSize: 8, steps: 2, runs: 1));

@@ -45,7 +45,9 @@ public sealed class LdmAttnBlock : nn.Module<Tensor, Tensor>
         {
             using var inner = NewDisposeScope();
             var qc = qT.narrow(1, r0, Math.Min(chunk, n - r0));
-            var wts = (qc.bmm(kM) * scale).softmax(2);               // b, rows, hw
+            var scores = qc.bmm(kM).mul_(scale);                     // in place: same values, one score buffer less
+            var wts = scores.softmax(2);                             // b, rows, hw
+            scores.Dispose();
             parts.Add(wts.bmm(vT).MoveToOuterDisposeScope());        // b, rows, c
         }
         var att = parts.Count == 1 ? parts[0] : cat(parts, 1);

@@ -29,7 +29,7 @@ internal sealed class LdmLevel : nn.Module
     public Tensor Block(int i, Tensor h)
     {
         var y = Blocks[i].call(h);
-        return Attn.Length == 0 ? y : Attn[i].call(y);
+        return Attn.Length == 0 ? y : LdmEncoder.Replace(y, Attn[i].call(y));
     }
 }
 
@@ -51,7 +51,9 @@ internal sealed class LdmMid : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return block_2.call(attn_1.call(block_1.call(x))).MoveToOuterDisposeScope();
+        var h = block_1.call(x);
+        h = LdmEncoder.Replace(h, attn_1.call(h));   // attn_1 may be an Identity
+        return block_2.call(h).MoveToOuterDisposeScope();
     }
 }
 
@@ -117,19 +119,29 @@ public sealed class LdmEncoder : nn.Module<Tensor, Tensor>
     /// <summary>Children are registered explicitly under their PyTorch names; no reflection over fields.</summary>
     protected override void RegisterComponents() { }
 
+    /// <summary>Disposes <paramref name="old"/> and returns <paramref name="next"/> (a stage's input is not needed once its output exists).</summary>
+    internal static Tensor Replace(Tensor old, Tensor next)
+    {
+        if (!ReferenceEquals(old, next)) old.Dispose();
+        return next;
+    }
+
     /// <summary>(B, in_channels, H, W) image in [−1, 1] → (B, z_channels, H/f, W/f) features (f = 2^(levels−1)).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        // Skip features (hs) are only needed by the UNet-style Model, not by the Encoder: keep the last one.
+        // Skip features (hs) are only needed by the UNet-style Model, not by the Encoder: keep the last one, and release
+        // each stage's input as soon as its output exists (peak memory ~ two maps, not every map of the encoder).
         var h = conv_in.call(x);
         foreach (var level in _down)
         {
-            for (int i = 0; i < level.Blocks.Length; i++) h = level.Block(i, h);
-            if (level.Resample is not null) h = level.Resample.call(h);
+            for (int i = 0; i < level.Blocks.Length; i++) h = Replace(h, level.Block(i, h));
+            if (level.Resample is not null) h = Replace(h, level.Resample.call(h));
         }
-        h = mid.call(h);
-        h = conv_out.call(nn.functional.silu(norm_out.call(h)));
+        h = Replace(h, mid.call(h));
+        h = Replace(h, norm_out.call(h));
+        h.silu_();
+        h = Replace(h, conv_out.call(h));
         return h.MoveToOuterDisposeScope();
     }
 }
@@ -195,17 +207,20 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor z)
     {
         using var scope = NewDisposeScope();
-        var h = mid.call(conv_in.call(z));
+        var h = conv_in.call(z);
+        h = LdmEncoder.Replace(h, mid.call(h));
         for (int level = _up.Length - 1; level >= 0; level--)
         {
             var lv = _up[level];
-            for (int i = 0; i < lv.Blocks.Length; i++) h = lv.Block(i, h);
-            if (lv.Resample is not null) h = lv.Resample.call(h);
+            for (int i = 0; i < lv.Blocks.Length; i++) h = LdmEncoder.Replace(h, lv.Block(i, h));
+            if (lv.Resample is not null) h = LdmEncoder.Replace(h, lv.Resample.call(h));
         }
         if (!_givePreEnd)
         {
-            h = conv_out.call(nn.functional.silu(norm_out.call(h)));
-            if (_tanhOut) h = h.tanh();
+            h = LdmEncoder.Replace(h, norm_out.call(h));
+            h.silu_();
+            h = LdmEncoder.Replace(h, conv_out.call(h));
+            if (_tanhOut) h = LdmEncoder.Replace(h, h.tanh());
         }
         return h.MoveToOuterDisposeScope();
     }

@@ -47,12 +47,23 @@ public sealed class LdmResnetBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // Same ops and order as the reference; intermediates are released as soon as they are used (a dispose scope
+        // would keep all six alive until the block returns, ~6 activation maps at the largest decoder level) and SiLU
+        // runs in place on the fresh GroupNorm output (bitwise the same values, one buffer less).
         using var scope = NewDisposeScope();
-        var h = conv1.call(nn.functional.silu(norm1.call(x)));
-        h = nn.functional.silu(norm2.call(h));
-        if (_dropout > 0) h = nn.functional.dropout(h, _dropout, training);
-        h = conv2.call(h);
-        var skip = nin_shortcut?.call(x) ?? conv_shortcut?.call(x) ?? x;
-        return (skip + h).MoveToOuterDisposeScope();
+        var h = norm1.call(x);
+        h.silu_();
+        var c1 = conv1.call(h);
+        h.Dispose();
+        h = norm2.call(c1);
+        c1.Dispose();
+        h.silu_();
+        if (_dropout > 0 && training) h = nn.functional.dropout(h, _dropout, training);
+        var c2 = conv2.call(h);
+        h.Dispose();
+        // x + h: elementwise addition commutes bitwise, so accumulating into the conv output is exact.
+        if (nin_shortcut is null && conv_shortcut is null) return c2.add_(x).MoveToOuterDisposeScope();
+        using var skip = nin_shortcut?.call(x) ?? conv_shortcut!.call(x);
+        return c2.add_(skip).MoveToOuterDisposeScope();
     }
 }

@@ -59,7 +59,12 @@ public sealed class VectorQuantizer : nn.Module
         {
             using var inner = NewDisposeScope();
             var zc = zFlat.narrow(0, r0, Math.Min(RowChunk, rows - r0));
-            var d = zc.pow(2).sum(1, keepdim: true) + eSq - 2 * zc.matmul(eT);
+            // (|z|² + |e|²) − 2·z·e with two (rows × n_e) buffers instead of four; every value and rounding is the
+            // reference's (doubling is exact, and the subtraction is the same single operation).
+            var d = zc.pow(2).sum(1, keepdim: true) + eSq;
+            var ze = zc.matmul(eT);
+            d.sub_(ze.mul_(2));
+            ze.Dispose();
             idxParts.Add(d.argmin(1).MoveToOuterDisposeScope());
         }
         var indices = idxParts.Count == 1 ? idxParts[0] : cat(idxParts, 0);
