@@ -6,21 +6,9 @@ namespace HfDiff.Cli.Tests;
 [TestClass]
 public class BenchCommandTests
 {
-    static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (HfDiffCli.Run(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Exit, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
-    static string TempDir()
-    {
-        var d = Path.Combine(Path.GetTempPath(), $"hfdiff-cli-bench-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    static string TempDir() => CliHarness.TempDir("hfdiff-cli-bench");
 
     static void AssertTimedLine(string output, string item, string unit)
     {

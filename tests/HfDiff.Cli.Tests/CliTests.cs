@@ -11,21 +11,9 @@ public class CliTests
 {
     static string Samples => Path.Combine(TestPaths.RepositoryRoot() ?? throw new AssertFailedException("repository root not found"), "data", "samples");
 
-    static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (HfDiffCli.Run(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Exit, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
-    static string TempDir()
-    {
-        var d = Path.Combine(Path.GetTempPath(), $"hfdiff-cli-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    static string TempDir() => CliHarness.TempDir("hfdiff-cli");
 
     [TestMethod]
     public void Score_BundledSamples_CsvEqualsTorchMetrics()

@@ -11,14 +11,7 @@ public class ModelsFetchTests
     // A real KnownAssets file without a published SHA-256, so random bytes are accepted.
     static readonly ModelAsset Asset = KnownAssets.NiqeBasicSrParams;
 
-    static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (HfDiffCli.Run(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int Exit, string Out, string Err) Run(params string[] args) => CliHarness.Run(args);
 
     static string TempDir() => Path.Combine(Path.GetTempPath(), $"hfdiff-fetch-cli-{Guid.NewGuid():N}");
 

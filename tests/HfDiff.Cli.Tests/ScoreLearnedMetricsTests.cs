@@ -43,24 +43,15 @@ public class ScoreLearnedMetricsTests
         return fields.ToArray();
     }
 
-    static string TempDir()
-    {
-        var d = Path.Combine(Path.GetTempPath(), $"hfdiff-cli-iqa-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    static string TempDir() => CliHarness.TempDir("hfdiff-cli-iqa");
 
     static Dictionary<string, double[]> RunScore(string sr, string? gt, string metrics, string models)
     {
         var csv = Path.Combine(TempDir(), "scores.csv");
         var args = new List<string> { "score", "--sr", sr, "--metrics", metrics, "--models", models, "--csv", csv };
         if (gt is not null) args.AddRange(["--gt", gt]);
-        var oldOut = Console.Out; var oldErr = Console.Error; var err = new StringWriter();
-        Console.SetOut(new StringWriter()); Console.SetError(err);
-        int exit;
-        try { exit = HfDiffCli.Run(args.ToArray()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-        Assert.AreEqual(0, exit, err.ToString());
+        var (exit, _, err) = CliHarness.Run(args.ToArray());
+        Assert.AreEqual(0, exit, err);
         return File.ReadAllLines(csv).Skip(1).Select(l => l.Split(','))
             .ToDictionary(c => Path.GetFileNameWithoutExtension(c[0]), c => c.Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray());
     }
