@@ -56,7 +56,9 @@ internal static class PretrainInnCommand
             }));
             Console.WriteLine($"weights: {result.WeightsPath}");
             if (result.Skipped.Count > 0) Console.Error.WriteLine($"{result.Skipped.Count} unreadable image(s) skipped.");
-            return result.Completed ? 0 : 1;
+            // A run that stopped at --max-iterations as asked is a success; otherwise every epoch must have run.
+            bool reachedLimit = options.MaxIterations is long limit && result.Iterations >= limit;
+            return result.Completed || reachedLimit ? 0 : 1;
         });
         return cmd;
     }
