@@ -1,0 +1,83 @@
+using HfDiff.Tests.Common;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Pipelines;
+
+namespace HfDiff.Cli.Tests;
+
+/// <summary>
+/// <c>hfdiff upscale</c> with the ResShift fixture's reduced networks, configured through an official-layout YAML built from
+/// the fixture's config.json (constructor kwargs, diffusion settings, file names).
+/// </summary>
+[TestClass]
+public class UpscaleCommandTests
+{
+    sealed record Setup(string Yaml, string Unet, string Vq, string Input, string Samples);
+
+    static Setup Prepare()
+    {
+        var dir = TestPaths.Fixture("resshift");
+        var cfg = TestPaths.ReadConfig(dir);
+        var a = cfg.GetProperty("resshift_unet_A");
+        var ae = cfg.GetProperty("autoencoder");
+        string yaml =
+            "model:\n  target: models.unet.UNetModelSwin\n  ckpt_path: ~\n  params: " + a.GetProperty("resshift_kwargs").GetRawText() + "\n" +
+            "diffusion:\n  target: " + cfg.GetProperty("diffusion").GetProperty("target").GetString() + "\n  params: " + cfg.GetProperty("diffusion").GetProperty("kwargs").GetRawText() + "\n" +
+            "autoencoder:\n  target: ldm.models.autoencoder.VQModelTorch\n  ckpt_path: ~\n  params: " + ae.GetProperty("kwargs").GetRawText() + "\n";
+        var work = CliHarness.TempDir("hfdiff-cli-upscale");
+        var yamlPath = Path.Combine(work, "reduced.yaml");
+        File.WriteAllText(yamlPath, yaml);
+        var inputs = Directory.CreateDirectory(Path.Combine(work, "in")).FullName;
+        var root = TestPaths.RepositoryRoot() ?? throw new AssertFailedException("repository root not found");
+        using (var img = ImageIO.ReadTensor(Path.Combine(root, "data", "samples", "gt", "stripes.png")))
+        using (var crop = img[.., .., 8..28, 4..36])
+            ImageIO.WritePng(crop, Path.Combine(inputs, "lr.png"));
+        return new Setup(yamlPath, Path.Combine(dir, a.GetProperty("file").GetString()!), Path.Combine(dir, ae.GetProperty("file").GetString()!), inputs, work);
+    }
+
+    [TestMethod]
+    [TestCategory("Parity.ResShift")]
+    public void Upscale_OneStep_WritesFourTimesImageEqualToSuperResolver_AndProtectsExistingOutputs()
+    {
+        var s = Prepare();
+        var output = Path.Combine(s.Samples, "out");
+        string[] Args(params string[] extra) => ["upscale", s.Input, "--out", output, "--config", s.Yaml, "--unet", s.Unet, "--autoencoder", s.Vq, "--steps", "1", "--seed", "9", .. extra];
+
+        var first = CliHarness.Run(Args());
+        Assert.AreEqual(0, first.Exit, first.Err + first.Out);
+        var written = ImageIO.Read(Path.Combine(output, "lr.png"));
+        var lr = ImageIO.Read(Path.Combine(s.Input, "lr.png"));
+        Assert.AreEqual(4 * lr.Width, written.Width);
+        Assert.AreEqual(4 * lr.Height, written.Height);
+        using (var resolver = new SuperResolver(new SuperResolverOptions { Config = s.Yaml, UnetCheckpoint = s.Unet, AutoencoderCheckpoint = s.Vq, Steps = 1, Seed = 9 }))
+        using (var lrTensor = lr.ToTensor())
+        using (var expected = resolver.SuperResolve(lrTensor))
+        {
+            var (bytes, _, _) = ImageIO.ToRgb24(expected);
+            var (got, _, _) = ImageIO.ToRgb24(written.ToTensor());
+            CollectionAssert.AreEqual(bytes, got, "CLI output equals SuperResolver at the same seed");
+        }
+
+        var again = CliHarness.Run(Args());
+        Assert.AreEqual(1, again.Exit, "an existing output is refused");
+        StringAssert.Contains(again.Err, "--overwrite");
+        Assert.AreEqual(0, CliHarness.Run(Args("--skip-existing")).Exit);
+        Assert.AreEqual(0, CliHarness.Run(Args("--overwrite")).Exit);
+        Assert.AreEqual(0, Directory.GetFiles(output, "*.tmp").Length + Directory.GetFiles(output, ".*").Length, "no temporary files left");
+        Directory.Delete(s.Samples, true);
+    }
+
+    [TestMethod]
+    [TestCategory("Parity.ResShift")]
+    public void Upscale_CorruptInput_ReportedOthersWritten()
+    {
+        var s = Prepare();
+        File.WriteAllText(Path.Combine(s.Input, "broken.png"), "not an image");
+        var output = Path.Combine(s.Samples, "out");
+        var r = CliHarness.Run("upscale", s.Input, "--out", output, "--config", s.Yaml, "--unet", s.Unet, "--autoencoder", s.Vq, "--steps", "1");
+        Assert.AreEqual(1, r.Exit);
+        StringAssert.Contains(r.Err, "broken.png");
+        Assert.IsTrue(File.Exists(Path.Combine(output, "lr.png")));
+        Assert.IsFalse(File.Exists(Path.Combine(output, "broken.png")));
+        Directory.Delete(s.Samples, true);
+    }
+}
