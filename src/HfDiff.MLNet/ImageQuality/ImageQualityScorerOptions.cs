@@ -21,7 +21,10 @@ public sealed class ImageQualityScorerOptions
     /// <summary>Folder with pretrained assets (else <c>$HFDIFF_MODELS</c>, else <c>~/.hfdiff/models</c>).</summary>
     public string? ModelDirectory { get; set; }
 
-    /// <summary>Torch device (<c>cpu</c>, <c>cuda:0</c>); null takes MLContext.GpuDeviceId / FallbackToCpu.</summary>
+    /// <summary>
+    /// Torch device (<c>cpu</c>, <c>cuda:0</c>); null takes MLContext.GpuDeviceId / FallbackToCpu. It is resolved and saved
+    /// with the model, but the metrics of this version still compute on the CPU (the classical ones by design).
+    /// </summary>
     public string? Device { get; set; }
 
     /// <summary>Images above this many pixels are refused before decoding.</summary>
