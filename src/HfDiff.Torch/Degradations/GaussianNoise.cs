@@ -46,8 +46,7 @@ public static class GaussianNoise
     {
         CheckImage(img);
         using var scope = NewDisposeScope();
-        var s = full(img.shape[0], sigma, img.dtype, img.device);
-        var g = full(img.shape[0], gray ? 1.0 : 0.0, img.dtype, img.device);
+        var (s, g) = NoiseOutput.PerSample(img, sigma, gray);
         return Generate(img, s, g, sampler).MoveToOuterDisposeScope();
     }
 
@@ -65,9 +64,10 @@ public static class GaussianNoise
     /// <summary><see cref="Add(Tensor, Tensor, Tensor, INoiseSampler, bool, bool)"/> with one σ for all samples.</summary>
     public static Tensor Add(Tensor img, double sigma, bool gray, INoiseSampler sampler, bool clip = true, bool rounds = false)
     {
+        CheckImage(img);
         using var scope = NewDisposeScope();
-        var noise = Generate(img, sigma, gray, sampler);
-        return NoiseOutput.Finish(img + noise, clip, rounds).MoveToOuterDisposeScope();
+        var (s, g) = NoiseOutput.PerSample(img, sigma, gray);
+        return Add(img, s, g, sampler, clip, rounds).MoveToOuterDisposeScope();
     }
 
     internal static void CheckImage(Tensor img)
@@ -86,6 +86,10 @@ public static class GaussianNoise
 /// <summary>The shared clip/round tail of the noise functions.</summary>
 internal static class NoiseOutput
 {
+    /// <summary>One value and gray flag for every sample, as the per-sample (B) tensors the noise functions take.</summary>
+    public static (Tensor Value, Tensor Gray) PerSample(Tensor img, double value, bool gray) =>
+        (full(img.shape[0], value, img.dtype, img.device), full(img.shape[0], gray ? 1.0 : 0.0, img.dtype, img.device));
+
     public static Tensor Finish(Tensor output, bool clip, bool rounds)
     {
         if (clip && rounds) return (output * 255.0).round().clamp(0, 255) / 255.0;

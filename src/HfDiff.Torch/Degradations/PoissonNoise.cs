@@ -44,8 +44,7 @@ public static class PoissonNoise
     {
         GaussianNoise.CheckImage(img);
         using var scope = NewDisposeScope();
-        var s = full(img.shape[0], scale, img.dtype, img.device);
-        var g = full(img.shape[0], gray ? 1.0 : 0.0, img.dtype, img.device);
+        var (s, g) = NoiseOutput.PerSample(img, scale, gray);
         return Generate(img, s, g, sampler).MoveToOuterDisposeScope();
     }
 
@@ -60,9 +59,10 @@ public static class PoissonNoise
     /// <summary><see cref="Add(Tensor, Tensor, Tensor, INoiseSampler, bool, bool)"/> with one scale and gray flag for all samples.</summary>
     public static Tensor Add(Tensor img, double scale, bool gray, INoiseSampler sampler, bool clip = true, bool rounds = false)
     {
+        GaussianNoise.CheckImage(img);
         using var scope = NewDisposeScope();
-        var noise = Generate(img, scale, gray, sampler);
-        return NoiseOutput.Finish(img + noise, clip, rounds).MoveToOuterDisposeScope();
+        var (s, g) = NoiseOutput.PerSample(img, scale, gray);
+        return Add(img, s, g, sampler, clip, rounds).MoveToOuterDisposeScope();
     }
 
     /// <summary>
