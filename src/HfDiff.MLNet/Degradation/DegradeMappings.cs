@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
+using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
 using HfDiff.Torch.Data.SrPairs;
 using HfDiff.Torch.Degradations;
@@ -30,13 +28,8 @@ internal sealed record DegradeConfig
     public long Seed { get; init; }
     public long MaxPixels { get; init; }
 
-    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, JsonOptions)));
-    public static DegradeConfig Decode(string s) =>
-        JsonSerializer.Deserialize<DegradeConfig>(Encoding.UTF8.GetString(Convert.FromBase64String(s)), JsonOptions)
-        ?? throw new InvalidDataException("Empty degradation configuration in the model.");
-
-    // Value tuples ((min, max) ranges) are fields, which System.Text.Json skips unless told.
-    static readonly JsonSerializerOptions JsonOptions = new() { IncludeFields = true };
+    public string Encode() => ConfigCodec.Encode(this);
+    public static DegradeConfig Decode(string encoded) => ConfigCodec.Decode<DegradeConfig>(encoded, "degradation");
 }
 
 public sealed class DegradePathInput
@@ -82,14 +75,10 @@ public sealed class DegradeImageFactory : CustomMappingFactory<DegradeImageInput
 /// <summary>Per-row degradation with one <see cref="SrPairWriter"/> per configuration.</summary>
 internal sealed class DegradeMapping
 {
-    readonly ConcurrentDictionary<string, Lazy<(SrPairWriter Writer, DegradeConfig Config, object Gate)>> _writers = new();
+    readonly PerConfigCache<DegradeConfig, SrPairWriter> _writers =
+        new(DegradeConfig.Decode, c => new SrPairWriter(c.Degradation, readOptions: new ImageReadOptions { MaxPixels = c.MaxPixels }));
 
-    (SrPairWriter Writer, DegradeConfig Config, object Gate) Get(string encoded) =>
-        _writers.GetOrAdd(encoded, e => new Lazy<(SrPairWriter, DegradeConfig, object)>(() =>
-        {
-            var c = DegradeConfig.Decode(e);
-            return (new SrPairWriter(c.Degradation, readOptions: new ImageReadOptions { MaxPixels = c.MaxPixels }), c, new object());
-        })).Value;
+    (SrPairWriter Writer, DegradeConfig Config, object Gate) Get(string encoded) => _writers.Get(encoded);
 
     public (MLImage, MLImage) FromPath(string config, string path)
     {

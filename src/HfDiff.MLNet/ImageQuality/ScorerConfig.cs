@@ -1,5 +1,4 @@
-using System.Text;
-using System.Text.Json;
+using HfDiff.MLNet.Common;
 
 namespace HfDiff.MLNet.ImageQuality;
 
@@ -17,10 +16,6 @@ public sealed record ScorerConfig
     public string Device { get; init; } = "cpu";
     public long MaxPixels { get; init; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;
 
-    /// <summary>Base64 of the JSON form: safe inside an ML.NET expression string literal.</summary>
-    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this)));
-
-    public static ScorerConfig Decode(string encoded) =>
-        JsonSerializer.Deserialize<ScorerConfig>(Encoding.UTF8.GetString(Convert.FromBase64String(encoded)))
-        ?? throw new InvalidDataException("Empty scorer configuration in the model.");
+    public string Encode() => ConfigCodec.Encode(this);
+    public static ScorerConfig Decode(string encoded) => ConfigCodec.Decode<ScorerConfig>(encoded, "scorer");
 }

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Metrics;
@@ -14,14 +14,9 @@ namespace HfDiff.MLNet.ImageQuality;
 /// </summary>
 internal sealed class ScorerMapping
 {
-    readonly ConcurrentDictionary<string, Lazy<(IImageQualityMetric Metric, ScorerConfig Config, object Gate)>> _metrics = new();
+    readonly PerConfigCache<ScorerConfig, IImageQualityMetric> _metrics = new(ScorerConfig.Decode, ImageQualityMetricFactory.Create);
 
-    (IImageQualityMetric Metric, ScorerConfig Config, object Gate) Get(string encoded) =>
-        _metrics.GetOrAdd(encoded, e => new Lazy<(IImageQualityMetric, ScorerConfig, object)>(() =>
-        {
-            var config = ScorerConfig.Decode(e);
-            return (ImageQualityMetricFactory.Create(config), config, new object());
-        })).Value;
+    (IImageQualityMetric Metric, ScorerConfig Config, object Gate) Get(string encoded) => _metrics.Get(encoded);
 
     public float ScorePaths(string config, string distorted, string? reference)
     {

@@ -1,5 +1,4 @@
-using System.Text;
-using System.Text.Json;
+using HfDiff.MLNet.Common;
 using HfDiff.Torch.Pipelines;
 
 namespace HfDiff.MLNet.SuperResolution;
@@ -10,9 +9,6 @@ internal sealed record SuperResolveConfig
     public required SuperResolverOptions Resolver { get; init; }
     public long MaxPixels { get; init; }
 
-    public string Encode() => Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this)));
-
-    public static SuperResolveConfig Decode(string encoded) =>
-        JsonSerializer.Deserialize<SuperResolveConfig>(Encoding.UTF8.GetString(Convert.FromBase64String(encoded)))
-        ?? throw new InvalidDataException("Empty super-resolution configuration in the model.");
+    public string Encode() => ConfigCodec.Encode(this);
+    public static SuperResolveConfig Decode(string encoded) => ConfigCodec.Decode<SuperResolveConfig>(encoded, "super-resolution");
 }

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Pipelines;
@@ -61,14 +61,9 @@ public sealed class SuperResolveImageFactory : CustomMappingFactory<SuperResolve
 /// <summary>Per-row SR: one <see cref="SuperResolver"/> per configuration, used by one row at a time.</summary>
 internal sealed class SuperResolveMapping
 {
-    readonly ConcurrentDictionary<string, Lazy<(SuperResolver Resolver, SuperResolveConfig Config, object Gate)>> _resolvers = new();
+    readonly PerConfigCache<SuperResolveConfig, SuperResolver> _resolvers = new(SuperResolveConfig.Decode, c => new SuperResolver(c.Resolver));
 
-    (SuperResolver Resolver, SuperResolveConfig Config, object Gate) Get(string encoded) =>
-        _resolvers.GetOrAdd(encoded, e => new Lazy<(SuperResolver, SuperResolveConfig, object)>(() =>
-        {
-            var config = SuperResolveConfig.Decode(e);
-            return (new SuperResolver(config.Resolver), config, new object());
-        })).Value;
+    (SuperResolver Resolver, SuperResolveConfig Config, object Gate) Get(string encoded) => _resolvers.Get(encoded);
 
     public MLImage FromPath(string config, string path)
     {
