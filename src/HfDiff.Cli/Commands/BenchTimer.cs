@@ -26,21 +26,10 @@ internal static class BenchTimer
 
     public static Stats Summarise(IReadOnlyList<double> ms)
     {
-        var s = ms.OrderBy(x => x).ToArray();
-        double median = s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
-        return new Stats(median, s[0], s[^1]);
+        var s = HfDiff.Torch.Pipelines.SrTimingStats.Of(ms);
+        return new Stats(s.MedianMs, s.MinMs, s.MaxMs);
     }
 
     /// <summary>Peak resident set size of this process (Linux VmHWM), else the managed peak working set.</summary>
-    public static long PeakRssBytes()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (IOException) { }
-        return Process.GetCurrentProcess().PeakWorkingSet64;
-    }
+    public static long PeakRssBytes() => HfDiff.Torch.Pipelines.ProcessMemory.PeakRssBytes() ?? Process.GetCurrentProcess().PeakWorkingSet64;
 }
