@@ -20,4 +20,26 @@ public interface IImageQualityMetric : IDisposable
 
     /// <summary>Scores one image (NR) or one pair (FR; <paramref name="reference"/> required, same size as distorted).</summary>
     double Score(Tensor distorted, Tensor? reference = null);
+
+    /// <summary>
+    /// Scores several images (NR) or pairs (FR), each (1,3,H,W); sizes may differ. The result equals
+    /// <see cref="Score"/> image by image up to float rounding. Metrics with networks override this to stack
+    /// equal-size images into one forward pass (see <see cref="MetricBatching"/>); the others score one by one.
+    /// </summary>
+    IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null)
+    {
+        MetricBatching.CheckBatch(this, distorted, references);
+        var scores = new double[distorted.Count];
+        for (int i = 0; i < scores.Length; i++) scores[i] = Score(distorted[i], references?[i]);
+        return scores;
+    }
+
+    /// <summary>
+    /// Where the metric computes. Metrics without networks (PSNR, SSIM, NIQE) are C# loops over CPU arrays and stay
+    /// on the CPU whatever <see cref="MoveTo"/> is given; the learned metrics move their network and cached tensors.
+    /// </summary>
+    Device Device => CPU;
+
+    /// <summary>Moves the metric's network to <paramref name="device"/>; inputs on any device are moved there when scored.</summary>
+    void MoveTo(Device device) { }
 }

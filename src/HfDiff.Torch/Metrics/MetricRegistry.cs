@@ -74,6 +74,19 @@ public static class MetricRegistry
     public static IImageQualityMetric Create(string name, IReadOnlyDictionary<string, string>? settings, ModelDirectory? models = null) =>
         Get(name).Factory(models, OptionsFor(name, settings));
 
+    /// <summary>
+    /// As <see cref="Create(string, IReadOnlyDictionary{string, string}?, ModelDirectory?)"/>, on <paramref name="device"/>
+    /// (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; see <see cref="IImageQualityMetric.MoveTo"/> for which metrics move).
+    /// </summary>
+    public static IImageQualityMetric Create(string name, IReadOnlyDictionary<string, string>? settings, ModelDirectory? models, string device)
+    {
+        var target = TorchDevices.Parse(device, nameof(device));
+        var metric = Create(name, settings, models);
+        if (target.type == TorchSharp.DeviceType.CPU) return metric;
+        try { metric.MoveTo(target); return metric; }
+        catch { metric.Dispose(); throw; }
+    }
+
     /// <summary>The options record <paramref name="name"/> gets from <paramref name="settings"/> (validates keys and values without building the metric).</summary>
     public static object OptionsFor(string name, IReadOnlyDictionary<string, string>? settings) =>
         MetricSettings.Apply(name, Get(name).Defaults(), settings);

@@ -230,22 +230,7 @@ public sealed class SuperResolver : IDisposable
             TileStride = options.TileStride,
             TileBlending = options.TileBlending,
         };
-        return (options, schedule, steps, pipelineOptions, ParseDevice(options.Device));
-    }
-
-    static Device ParseDevice(string? device)
-    {
-        if (string.IsNullOrWhiteSpace(device))
-            throw new ArgumentException("Device must be \"cpu\", \"cuda\" or \"cuda:N\"; got an empty string.", nameof(SuperResolverOptions.Device));
-        Device d;
-        try { d = torch.device(device); }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
-        {
-            throw new ArgumentException($"Device '{device}' is not a torch device (\"cpu\", \"cuda\", \"cuda:0\", …): {e.Message}", nameof(SuperResolverOptions.Device), e);
-        }
-        if (d.type == DeviceType.CUDA && !cuda.is_available())
-            throw new ArgumentException($"Device '{device}' was requested but CUDA is not available in this TorchSharp build.", nameof(SuperResolverOptions.Device));
-        return d;
+        return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device, nameof(SuperResolverOptions.Device)));
     }
 
     static SrConfig ResolveConfig(string config)

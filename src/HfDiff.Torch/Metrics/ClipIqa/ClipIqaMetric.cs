@@ -5,6 +5,7 @@ using HfDiff.Torch.Archs.Clip;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Text;
 using HfDiff.Torch.Weights.TorchScript;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics.ClipIqa;
@@ -22,9 +23,9 @@ public sealed class ClipIqaMetric : IImageQualityMetric
     public static IReadOnlyList<float> ClipStd { get; } = [0.26862954f, 0.26130258f, 0.27577711f];
 
     readonly bool _ownsModel;
-    readonly Tensor _mean;
-    readonly Tensor _std;
-    readonly Tensor _textFeatures;
+    Tensor _mean;
+    Tensor _std;
+    Tensor _textFeatures;
 
     public ClipIqaOptions Options { get; }
     public ClipModel Model { get; }
@@ -97,7 +98,7 @@ public sealed class ClipIqaMetric : IImageQualityMetric
         using var _ = no_grad();
         // PORT-QUIRK(pyiqa, clipiqa_arch.py CLIPIQA.forward): the image is only normalised, never resized or cropped to
         // CLIP's 224×224, so features depend on the input resolution (the attention pool takes any token count).
-        var x = (images.to_type(ScalarType.Float32) - _mean) / _std;
+        var x = (images.to(ScalarType.Float32, Device) - _mean) / _std;
         return Model.EncodeImage(x, Options.PosEmbedding).MoveToOuterDisposeScope();
     }
 
@@ -128,6 +129,35 @@ public sealed class ClipIqaMetric : IImageQualityMetric
             throw new ArgumentException($"distorted must hold one image (1,3,H,W); got [{string.Join(",", distorted.shape)}]. Use ScoreBatch for batches.", nameof(distorted));
         using var s = ScoreBatch(distorted);
         return s.item<float>();
+    }
+
+    /// <summary>Images of equal size are encoded in one forward pass.</summary>
+    public IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null)
+    {
+        foreach (var t in distorted ?? []) if (t is not null) CheckImages(t, nameof(distorted));
+        return MetricBatching.ByEqualSize(this, distorted!, references, Device, (d, _) => ScoreBatch(d).reshape(-1));
+    }
+
+    /// <summary>The device of CLIP's weights (the cached text features and normalisation constants follow it).</summary>
+    public Device Device => _textFeatures.device;
+
+    /// <summary>
+    /// Moves CLIP, the cached text features and the normalisation constants. A CLIP shared with other metrics
+    /// (the constructor that takes a loaded model) moves for them too.
+    /// </summary>
+    public void MoveTo(Device device)
+    {
+        Model.to(device);
+        _mean = Moved(_mean, device);
+        _std = Moved(_std, device);
+        _textFeatures = Moved(_textFeatures, device);
+    }
+
+    static Tensor Moved(Tensor t, Device device)
+    {
+        var moved = t.to(device);
+        t.Dispose();
+        return moved;
     }
 
     static void CheckImages(Tensor images, string name)

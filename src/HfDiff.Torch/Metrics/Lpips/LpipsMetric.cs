@@ -136,9 +136,25 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
         if (distorted.shape[0] != 1)
             throw new ArgumentException($"distorted must be one image (1,3,H,W); got [{string.Join(",", distorted.shape)}].", nameof(distorted));
         // pyiqa: forward(in1=dist, in0=ref, normalize=True).
-        using var output = Forward(reference, distorted, normalize: true);
+        using var output = Forward(reference.to(Device), distorted.to(Device), normalize: true);
         return output.Distance.item<float>();
     }
+
+    /// <summary>Pairs of equal size are scored in one forward pass (pyiqa's call per pair, stacked).</summary>
+    public IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null)
+    {
+        foreach (var t in distorted ?? []) if (t is not null) CheckPair(t, t, nameof(distorted), nameof(distorted));
+        return MetricBatching.ByEqualSize(this, distorted!, references, Device, (d, r) =>
+        {
+            using var output = Forward(r!, d, normalize: true);
+            return output.Distance.alias();
+        });
+    }
+
+    /// <summary>The device of the trunk's weights.</summary>
+    public Device Device => net.parameters().First().device;
+
+    public void MoveTo(Device device) => this.to(device);
 
     static Tensor ScaleInput(Tensor x)
     {

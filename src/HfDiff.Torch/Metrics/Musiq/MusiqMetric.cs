@@ -2,6 +2,7 @@
 // InferenceModel semantics. Paper: Ke et al., "MUSIQ: Multi-scale Image Quality Transformer", ICCV 2021.
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Weights;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics.Musiq;
@@ -59,9 +60,22 @@ public sealed class MusiqMetric : IImageQualityMetric
             throw new ArgumentException($"{Name} is a no-reference metric; pass no reference image.", nameof(reference));
         if (distorted.ndim != 4 || distorted.shape[0] != 1 || distorted.shape[1] != 3 || distorted.dtype != ScalarType.Float32)
             throw new ArgumentException($"distorted must be one image (1,3,H,W) float32; got [{string.Join(",", distorted.shape)}] {distorted.dtype}.", nameof(distorted));
-        using var trace = Trace(distorted);
+        using var trace = Trace(distorted.to(Device));
         return trace.Score.item<float>();
     }
+
+    /// <summary>Images of equal size are scored in one forward pass (their patch rows have equal length).</summary>
+    public IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null) =>
+        MetricBatching.ByEqualSize(this, distorted, references, Device, (d, _) =>
+        {
+            using var trace = Trace(d);
+            return trace.Score.alias();
+        });
+
+    /// <summary>The device of the network's weights.</summary>
+    public Device Device => Model.parameters().First().device;
+
+    public void MoveTo(Device device) => Model.to(device);
 
     public void Dispose() => Model.Dispose();
 }

@@ -48,11 +48,7 @@ public sealed class InnPretrainer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        try { _device = torch.device(options.Device); }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
-        {
-            throw new ArgumentException($"Device '{options.Device}' is not a TorchSharp device string (cpu, cuda, cuda:N): {e.Message}", nameof(options), e);
-        }
+        _device = TorchDevices.Parse(options.Device, nameof(InnPretrainingOptions.Device));
         TrainData = new ImageClassificationFolder(options.TrainFolder);
         if (options.ValFolder is not null)
         {
