@@ -44,4 +44,18 @@ public static class HfDiffCatalog
         /// <summary>Image-quality evaluation: <c>mlContext.ImageQuality.Evaluate(scored, "psnr", "ssim")</c>.</summary>
         public ImageQualityCatalog ImageQuality => new(context);
     }
+
+    extension(ModelOperationsCatalog catalog)
+    {
+        /// <summary>
+        /// <c>Model.Load</c>, with the image-quality scorers of the model scoring in batches again
+        /// (<see cref="ImageQualityBatching.Enable"/>); plain <c>Load</c> gives the same scores row by row.
+        /// </summary>
+        public ITransformer LoadWithBatchedScoring(string filePath, out DataViewSchema inputSchema) =>
+            ImageQualityBatching.Enable(catalog.Load(filePath, out inputSchema));
+
+        /// <inheritdoc cref="LoadWithBatchedScoring(ModelOperationsCatalog, string, out DataViewSchema)"/>
+        public ITransformer LoadWithBatchedScoring(Stream stream, out DataViewSchema inputSchema) =>
+            ImageQualityBatching.Enable(catalog.Load(stream, out inputSchema));
+    }
 }

@@ -56,18 +56,21 @@ public class CliTests
     }
 
     [TestMethod]
-    public void Score_CorruptImage_OthersScoredExitNonZero()
+    [DataRow("1")]
+    [DataRow("3")]
+    public void Score_CorruptImage_OthersScoredExitNonZero(string batchSize)
     {
         var sr = TempDir();
         foreach (var f in Directory.GetFiles(Path.Combine(Samples, "sr"))) File.Copy(f, Path.Combine(sr, Path.GetFileName(f)));
         File.WriteAllText(Path.Combine(sr, "rings.png"), "not a png");
         var csv = Path.Combine(sr, "out.csv");
-        var (exit, _, err) = Run("score", "--sr", sr, "--gt", Path.Combine(Samples, "gt"), "--metrics", "psnr", "--csv", csv);
+        var (exit, _, err) = Run("score", "--sr", sr, "--gt", Path.Combine(Samples, "gt"), "--metrics", "psnr", "--csv", csv, "--batch-size", batchSize);
         Assert.AreEqual(1, exit);
         StringAssert.Contains(err, "rings.png");
         var rows = File.ReadAllLines(csv).Skip(1).ToDictionary(l => l.Split(',')[0], l => l.Split(',')[1]);
         Assert.AreEqual("", rows["rings.png"]);
         Assert.IsTrue(double.Parse(rows["checks.png"], CultureInfo.InvariantCulture) > 10);
+        Assert.IsTrue(double.Parse(rows["stripes.png"], CultureInfo.InvariantCulture) > 10);
         Directory.Delete(sr, true);
     }
 

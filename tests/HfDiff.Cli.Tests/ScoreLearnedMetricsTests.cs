@@ -12,37 +12,6 @@ namespace HfDiff.Cli.Tests;
 [TestClass]
 public class ScoreLearnedMetricsTests
 {
-    sealed record Expected(string Metric, string Item, double Value, Dictionary<string, string> Details);
-
-    static List<Expected> ExpectedRows(string iqa) =>
-        File.ReadAllLines(Path.Combine(iqa, "expected.csv")).Skip(1).Select(SplitCsv)
-            .Select(c => new Expected(c[0], c[1], double.Parse(c[2], CultureInfo.InvariantCulture),
-                c.Length > 3 ? c[3].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]) : new()))
-            .ToList();
-
-    /// <summary>RFC 4180 fields (the metric tags are quoted because they contain commas).</summary>
-    static string[] SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var field = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char ch = line[i];
-            if (quoted)
-            {
-                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (ch == '"') quoted = false;
-                else field.Append(ch);
-            }
-            else if (ch == '"') quoted = true;
-            else if (ch == ',') { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(ch);
-        }
-        fields.Add(field.ToString());
-        return fields.ToArray();
-    }
-
     static string TempDir() => CliHarness.TempDir("hfdiff-cli-iqa");
 
     static Dictionary<string, double[]> RunScore(string sr, string? gt, string metrics, string models)
@@ -66,16 +35,15 @@ public class ScoreLearnedMetricsTests
         File.Copy(Path.Combine(iqa, "checkpoints", "alexnet_features_seeded.pth"), Path.Combine(models, KnownAssets.TorchvisionAlexNet.FileName));
         File.Copy(Path.Combine(iqa, "checkpoints", "lpips_v0.1_alex.pth"), Path.Combine(models, KnownAssets.LpipsAlexLinear.FileName));
         string sr = TempDir(), gt = TempDir();
-        var rows = ExpectedRows(iqa).Where(r => r.Metric == "lpips_alex").ToList();
-        Assert.IsTrue(rows.Count > 0, "expected.csv has no lpips_alex rows");
+        var rows = IqaExpectedRow.Read(iqa, "lpips_alex");
         foreach (var r in rows)
         {
-            File.Copy(Path.Combine(iqa, "images", r.Details["img1"]), Path.Combine(sr, r.Item + ".png"));
-            File.Copy(Path.Combine(iqa, "images", r.Details["img0"]), Path.Combine(gt, r.Item + ".png"));
+            File.Copy(Path.Combine(iqa, "images", r.Details["img1"]), Path.Combine(sr, r.Image + ".png"));
+            File.Copy(Path.Combine(iqa, "images", r.Details["img0"]), Path.Combine(gt, r.Image + ".png"));
         }
         var scores = RunScore(sr, gt, "lpips", models);
         foreach (var r in rows)
-            Assert.AreEqual(r.Value, scores[r.Item][0], 1e-6, $"lpips {r.Item}");
+            Assert.AreEqual(r.Value, scores[r.Image][0], 1e-6, $"lpips {r.Image}");
     }
 
     [TestMethod]
@@ -87,17 +55,15 @@ public class ScoreLearnedMetricsTests
         File.Copy(Path.Combine(iqa, "checkpoints", "clip_rn_reduced_seeded_fp16.jit.pt"), Path.Combine(models, KnownAssets.ClipRn50.FileName));
         File.Copy(Path.Combine(iqa, "bpe_simple_vocab_16e6.txt.gz"), Path.Combine(models, KnownAssets.ClipBpeVocab.FileName));
         File.Copy(Path.Combine(iqa, "checkpoints", "clipiqa+_ctx_seeded.pth"), Path.Combine(models, KnownAssets.ClipIqaPlusPrompts.FileName));
-        var all = ExpectedRows(iqa);
-        var plain = all.Where(r => r.Metric == "clipiqa_reduced").ToList();
-        var plus = all.Where(r => r.Metric == "clipiqa+_reduced").ToDictionary(r => r.Item, r => r.Value);
-        Assert.IsTrue(plain.Count > 0, "expected.csv has no clipiqa rows");
+        var plain = IqaExpectedRow.Read(iqa, "clipiqa_reduced");
+        var plus = IqaExpectedRow.Read(iqa, "clipiqa+_reduced").ToDictionary(r => r.Image, r => r.Value);
         var sr = TempDir();
-        foreach (var r in plain) File.Copy(Path.Combine(iqa, "images", r.Details["img"]), Path.Combine(sr, r.Item + ".png"));
+        foreach (var r in plain) File.Copy(Path.Combine(iqa, "images", r.Details["img"]), Path.Combine(sr, r.Image + ".png"));
         var scores = RunScore(sr, null, "clipiqa,clipiqa+", models);
         foreach (var r in plain)
         {
-            Assert.AreEqual(r.Value, scores[r.Item][0], 1e-5, $"clipiqa {r.Item}");
-            Assert.AreEqual(plus[r.Item], scores[r.Item][1], 1e-5, $"clipiqa+ {r.Item}");
+            Assert.AreEqual(r.Value, scores[r.Image][0], 1e-5, $"clipiqa {r.Image}");
+            Assert.AreEqual(plus[r.Image], scores[r.Image][1], 1e-5, $"clipiqa+ {r.Image}");
         }
     }
 }

@@ -25,15 +25,25 @@ internal static class ScoreCommand
         var crop = new Option<int>("--crop-border") { Description = "Pixels cropped from each border before psnr/ssim.", DefaultValueFactory = _ => 0 };
         var csv = new Option<string?>("--csv") { Description = "Write per-image scores to this CSV file (written atomically)." };
         var models = CliRunner.ModelsOption();
-        var cmd = new Command("score", "Score images with SR quality metrics (pyiqa semantics).") { sr, gt, metrics, y, colorSpace, crop, csv, models };
+        var device = new Option<string>("--device") { Description = "Torch device of the learned metrics: cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var batch = new Option<int>("--batch-size")
+        {
+            Description = "Images decoded and scored together; equal-size images share one forward pass of the learned metrics.",
+            DefaultValueFactory = _ => DefaultBatchSize,
+        };
+        var cmd = new Command("score", "Score images with SR quality metrics (pyiqa semantics).") { sr, gt, metrics, y, colorSpace, crop, csv, models, device, batch };
         cmd.SetAction(parse => Run(parse.GetValue(sr)!, parse.GetValue(gt), parse.GetValue(metrics), parse.GetValue(y),
-            parse.GetValue(colorSpace), parse.GetValue(crop), parse.GetValue(csv), parse.GetValue(models)));
+            parse.GetValue(colorSpace), parse.GetValue(crop), parse.GetValue(csv), parse.GetValue(models), parse.GetValue(device)!, parse.GetValue(batch)));
         return cmd;
     }
 
-    static int Run(string srPath, string? gtDir, string? metricList, bool yChannel, string? colorSpace, int cropBorder, string? csvPath, string? modelsDir)
+    const int DefaultBatchSize = 4;
+
+    static int Run(string srPath, string? gtDir, string? metricList, bool yChannel, string? colorSpace, int cropBorder, string? csvPath, string? modelsDir,
+                   string device, int batchSize)
     {
         if (cropBorder < 0) throw new CliUsageException($"--crop-border must be >= 0; got {cropBorder}.");
+        if (batchSize < 1) throw new CliUsageException($"--batch-size must be >= 1; got {batchSize}.");
         if (colorSpace is not null && colorSpace is not ("yiq" or "ycbcr")) throw new CliUsageException($"--color-space must be yiq or ycbcr; got '{colorSpace}'.");
         var names = (metricList ?? (gtDir is null ? "niqe" : "psnr,ssim"))
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => n.ToLowerInvariant()).ToList();
@@ -45,7 +55,7 @@ internal static class ScoreCommand
         try
         {
             foreach (var name in names)
-                metrics.Add(MetricRegistry.Create(name, SettingsFor(name, yChannel, colorSpace, cropBorder), modelDir));
+                metrics.Add(MetricRegistry.Create(name, SettingsFor(name, yChannel, colorSpace, cropBorder), modelDir, device));
             bool needsGt = metrics.Any(m => m.Mode == MetricMode.FullReference);
             if (needsGt && gtDir is null)
                 throw new CliUsageException($"{string.Join(", ", metrics.Where(m => m.Mode == MetricMode.FullReference).Select(m => m.Name))} need --gt.");
@@ -53,7 +63,7 @@ internal static class ScoreCommand
             var srFiles = ImageFiles.List(srPath);
             if (srFiles.Count == 0) throw new CliUsageException($"No images in '{srPath}'.");
             var pairs = needsGt ? ImageFiles.Pair(srFiles, gtDir!) : srFiles.Select(s => (Sr: s, Gt: (string?)null)).ToList()!;
-            return Score(pairs!, names, metrics, csvPath);
+            return Score(pairs!, names, metrics, csvPath, batchSize);
         }
         finally
         {
@@ -74,31 +84,39 @@ internal static class ScoreCommand
         return s;
     }
 
-    static int Score(List<(string Sr, string? Gt)> pairs, List<string> names, List<IImageQualityMetric> metrics, string? csvPath)
+    static int Score(List<(string Sr, string? Gt)> pairs, List<string> names, List<IImageQualityMetric> metrics, string? csvPath, int batchSize)
     {
         var rows = new List<(string Name, double[] Values)>();
         int failures = 0;
         using var progress = Progress.Create(pairs.Count, "scoring");
-        foreach (var (srFile, gtFile) in pairs)
+        foreach (var chunk in pairs.Chunk(batchSize))
         {
-            var values = new double[metrics.Count];
-            Array.Fill(values, double.NaN);
-            try
+            var values = chunk.Select(_ => Enumerable.Repeat(double.NaN, metrics.Count).ToArray()).ToArray();
+            var failed = new bool[chunk.Length];
+            void Fail(int k, Exception e)
             {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var d = ImageIO.ReadTensor(srFile);
-                var r = gtFile is null ? null : ImageIO.ReadTensor(gtFile);
-                for (int i = 0; i < metrics.Count; i++)
-                    values[i] = metrics[i].Score(d, metrics[i].Mode == MetricMode.FullReference ? r : null);
+                failed[k] = true;
+                progress.Log($"error: {Path.GetFileName(chunk[k].Sr)}: {e.Message}");
             }
-            catch (Exception e) when (CliRunner.IsUserError(e))
+            using (var scope = NewDisposeScope())
+            using (var _ = no_grad())
             {
-                failures++;
-                progress.Log($"error: {Path.GetFileName(srFile)}: {e.Message}");
+                // Each image is decoded once for all metrics; an unreadable one is left out of the batch.
+                var read = new List<(int Index, Tensor Sr, Tensor? Gt)>();
+                for (int k = 0; k < chunk.Length; k++)
+                {
+                    try { read.Add((k, ImageIO.ReadTensor(chunk[k].Sr), chunk[k].Gt is null ? null : ImageIO.ReadTensor(chunk[k].Gt!))); }
+                    catch (Exception e) when (CliRunner.IsUserError(e)) { Fail(k, e); }
+                }
+                for (int i = 0; i < metrics.Count && read.Count > 0; i++)
+                    ScoreBatch(metrics[i], i, read, values, Fail);
             }
-            rows.Add((Path.GetFileName(srFile), values));
-            progress.Tick();
+            for (int k = 0; k < chunk.Length; k++)
+            {
+                if (failed[k]) failures++;
+                rows.Add((Path.GetFileName(chunk[k].Sr), values[k]));
+                progress.Tick();
+            }
         }
         progress.Dispose();
 
@@ -106,6 +124,24 @@ internal static class ScoreCommand
         PrintSummary(rows, names, metrics);
         if (failures > 0) Console.Error.WriteLine($"{failures} of {pairs.Count} image(s) failed.");
         return failures > 0 ? 1 : 0;
+    }
+
+    /// <summary>One metric over the decoded images of a chunk; if the batch fails, image by image so the error names its image.</summary>
+    static void ScoreBatch(IImageQualityMetric metric, int column, List<(int Index, Tensor Sr, Tensor? Gt)> read, double[][] values, Action<int, Exception> fail)
+    {
+        bool fr = metric.Mode == MetricMode.FullReference;
+        try
+        {
+            var scores = metric.ScoreBatch(read.Select(x => x.Sr).ToList(), fr ? read.Select(x => x.Gt!).ToList() : null);
+            for (int k = 0; k < read.Count; k++) values[read[k].Index][column] = scores[k];
+            return;
+        }
+        catch (Exception e) when (CliRunner.IsUserError(e) && read.Count > 1) { /* find the image below */ }
+        foreach (var (index, sr, gt) in read)
+        {
+            try { values[index][column] = metric.Score(sr, fr ? gt : null); }
+            catch (Exception e) when (CliRunner.IsUserError(e)) { fail(index, new ArgumentException($"{metric.Name}: {e.Message}", e)); }
+        }
     }
 
     /// <summary>Columns are the metric names as the user gave them, in that order.</summary>

@@ -7,7 +7,11 @@ internal static class DeviceSelection
 {
     public static string Resolve(string? explicitDevice, IHostEnvironment env)
     {
-        if (!string.IsNullOrWhiteSpace(explicitDevice)) return explicitDevice!;
+        if (!string.IsNullOrWhiteSpace(explicitDevice))
+        {
+            Torch.TorchDevices.Parse(explicitDevice, "Device");   // an unknown or unavailable device fails here, not at the first row
+            return explicitDevice!;
+        }
         var (gpu, fallback) = MLNetInternals.GpuSettings(env);
         if (gpu is int id)
         {

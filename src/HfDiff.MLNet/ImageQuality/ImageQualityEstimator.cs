@@ -25,6 +25,7 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
         if (_mode == MetricMode.FullReference && string.IsNullOrWhiteSpace(options.ReferenceColumnName))
             throw new ArgumentException($"{options.Metric} is a full-reference metric: ReferenceColumnName is required.", nameof(options));
         if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize must be >= 1; got {options.BatchSize}.");
         _catalog = catalog;
         _options = options;
         _config = new ScorerConfig
@@ -34,6 +35,7 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
             ModelDirectory = options.ModelDirectory,
             Device = device,
             MaxPixels = options.MaxPixels,
+            BatchSize = options.BatchSize,
         };
         ImageQualityMetricFactory.Validate(_config); // option errors surface here, not at the first row
     }
@@ -71,14 +73,16 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
     {
         var inputs = new List<(string, string)> { (ScorerColumns.Distorted, _options.DistortedColumnName) };
         if (_mode == MetricMode.FullReference) inputs.Add((ScorerColumns.Reference, _options.ReferenceColumnName!));
+        // One scorer (one metric instance) serves both the batched view and the row-by-row mapping (PredictionEngine).
+        var scorer = new ScorerMapping();
         return ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), ScorerColumns.Config, inputs,
-            env => (_mode, kind) switch
+            env => new BatchedScoringTransformer((_mode, kind) switch
             {
-                (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new FullReferencePathScorerFactory().GetMapping(), ScorerContracts.FullReferencePaths),
-                (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, new FullReferenceImageScorerFactory().GetMapping(), ScorerContracts.FullReferenceImages),
-                (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, new NoReferencePathScorerFactory().GetMapping(), ScorerContracts.NoReferencePaths),
-                _ => MLNetInternals.CustomMapping(env, new NoReferenceImageScorerFactory().GetMapping(), ScorerContracts.NoReferenceImages),
-            },
+                (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, FullReferencePathScorerFactory.Map(scorer), ScorerContracts.FullReferencePaths),
+                (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, FullReferenceImageScorerFactory.Map(scorer), ScorerContracts.FullReferenceImages),
+                (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, NoReferencePathScorerFactory.Map(scorer), ScorerContracts.NoReferencePaths),
+                _ => MLNetInternals.CustomMapping(env, NoReferenceImageScorerFactory.Map(scorer), ScorerContracts.NoReferenceImages),
+            }, scorer),
             [(_options.ResolvedOutputColumnName, ScorerColumns.Score)]);
     }
 }

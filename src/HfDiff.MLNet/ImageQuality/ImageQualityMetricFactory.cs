@@ -3,7 +3,7 @@ using HfDiff.Torch.Metrics;
 
 namespace HfDiff.MLNet.ImageQuality;
 
-/// <summary>Builds torch metrics from a scorer configuration through the torch layer's <see cref="MetricRegistry"/>.</summary>
+/// <summary>Builds torch metrics from a scorer configuration (on its device) through the torch layer's <see cref="MetricRegistry"/>.</summary>
 internal static class ImageQualityMetricFactory
 {
     public static MetricInfo Describe(string metric) => MetricRegistry.Describe(metric);
@@ -12,5 +12,5 @@ internal static class ImageQualityMetricFactory
     public static void Validate(ScorerConfig config) => MetricRegistry.OptionsFor(config.Metric, config.Settings);
 
     public static IImageQualityMetric Create(ScorerConfig config) =>
-        MetricRegistry.Create(config.Metric, config.Settings, ModelDirectory.Resolve(config.ModelDirectory));
+        MetricRegistry.Create(config.Metric, config.Settings, ModelDirectory.Resolve(config.ModelDirectory), config.Device);
 }

@@ -22,10 +22,19 @@ public sealed class ImageQualityScorerOptions
     public string? ModelDirectory { get; set; }
 
     /// <summary>
-    /// Torch device (<c>cpu</c>, <c>cuda:0</c>); null takes MLContext.GpuDeviceId / FallbackToCpu. It is resolved and saved
-    /// with the model, but the metrics of this version still compute on the CPU (the classical ones by design).
+    /// Torch device (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>); null takes MLContext.GpuDeviceId / FallbackToCpu. The learned
+    /// metrics (LPIPS, MUSIQ, CLIP-IQA) run their network there; PSNR, SSIM and NIQE are CPU code whatever the device.
+    /// Saved with the model.
     /// </summary>
     public string? Device { get; set; }
+
+    /// <summary>
+    /// Rows read ahead and scored together; images (pairs) of equal size go through the network in one forward pass.
+    /// Memory grows with it (each decoded image is 12 bytes per pixel). 1 scores row by row.
+    /// </summary>
+    public int BatchSize { get; set; } = DefaultBatchSize;
+
+    public const int DefaultBatchSize = 8;
 
     /// <summary>Images above this many pixels are refused before decoding.</summary>
     public long MaxPixels { get; set; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;

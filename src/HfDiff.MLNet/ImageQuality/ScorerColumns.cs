@@ -65,11 +65,9 @@ public sealed class FullReferencePathScorerFactory : CustomMappingFactory<FullRe
 {
     public FullReferencePathScorerFactory() => AnyImageAttribute.EnsureRegistered();
 
-    public override Action<FullReferencePathInput, ScoreOutput> GetMapping()
-    {
-        var scorer = new ScorerMapping();
-        return (i, o) => o.Score = scorer.ScorePaths(i.Config, i.Distorted, i.Reference);
-    }
+    public override Action<FullReferencePathInput, ScoreOutput> GetMapping() => Map(new ScorerMapping());
+
+    internal static Action<FullReferencePathInput, ScoreOutput> Map(ScorerMapping scorer) => (i, o) => o.Score = scorer.ScorePaths(i.Config, i.Distorted, i.Reference);
 }
 
 [CustomMappingFactoryAttribute(ScorerContracts.FullReferenceImages)]
@@ -77,11 +75,9 @@ public sealed class FullReferenceImageScorerFactory : CustomMappingFactory<FullR
 {
     public FullReferenceImageScorerFactory() => AnyImageAttribute.EnsureRegistered();
 
-    public override Action<FullReferenceImageInput, ScoreOutput> GetMapping()
-    {
-        var scorer = new ScorerMapping();
-        return (i, o) => o.Score = scorer.ScoreImages(i.Config, i.Distorted, i.Reference);
-    }
+    public override Action<FullReferenceImageInput, ScoreOutput> GetMapping() => Map(new ScorerMapping());
+
+    internal static Action<FullReferenceImageInput, ScoreOutput> Map(ScorerMapping scorer) => (i, o) => o.Score = scorer.ScoreImages(i.Config, i.Distorted, i.Reference);
 }
 
 [CustomMappingFactoryAttribute(ScorerContracts.NoReferencePaths)]
@@ -89,11 +85,9 @@ public sealed class NoReferencePathScorerFactory : CustomMappingFactory<NoRefere
 {
     public NoReferencePathScorerFactory() => AnyImageAttribute.EnsureRegistered();
 
-    public override Action<NoReferencePathInput, ScoreOutput> GetMapping()
-    {
-        var scorer = new ScorerMapping();
-        return (i, o) => o.Score = scorer.ScorePaths(i.Config, i.Distorted, null);
-    }
+    public override Action<NoReferencePathInput, ScoreOutput> GetMapping() => Map(new ScorerMapping());
+
+    internal static Action<NoReferencePathInput, ScoreOutput> Map(ScorerMapping scorer) => (i, o) => o.Score = scorer.ScorePaths(i.Config, i.Distorted, null);
 }
 
 [CustomMappingFactoryAttribute(ScorerContracts.NoReferenceImages)]
@@ -101,11 +95,9 @@ public sealed class NoReferenceImageScorerFactory : CustomMappingFactory<NoRefer
 {
     public NoReferenceImageScorerFactory() => AnyImageAttribute.EnsureRegistered();
 
-    public override Action<NoReferenceImageInput, ScoreOutput> GetMapping()
-    {
-        var scorer = new ScorerMapping();
-        return (i, o) => o.Score = scorer.ScoreImages(i.Config, i.Distorted, null);
-    }
+    public override Action<NoReferenceImageInput, ScoreOutput> GetMapping() => Map(new ScorerMapping());
+
+    internal static Action<NoReferenceImageInput, ScoreOutput> Map(ScorerMapping scorer) => (i, o) => o.Score = scorer.ScoreImages(i.Config, i.Distorted, null);
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ namespace HfDiff.MLNet.ImageQuality;
 
 /// <summary>
 /// Everything a scorer needs to rebuild its metric: pyiqa metric name, pyiqa-style settings (e.g. <c>test_y_channel</c>,
-/// <c>color_space</c>, <c>crop_border</c>), model directory, device and image limits. It travels through the pipeline as
+/// <c>color_space</c>, <c>crop_border</c>), model directory, device, image limits and batch size. It travels through the pipeline as
 /// a constant column made by ML.NET's Expression transform, so a saved model carries it and <c>mlContext.Model.Load</c>
 /// restores the scorer without any side file.
 /// </summary>
@@ -15,6 +15,8 @@ public sealed record ScorerConfig
     public string? ModelDirectory { get; init; }
     public string Device { get; init; } = "cpu";
     public long MaxPixels { get; init; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;
+    /// <summary>Rows scored together (equal-size images share one forward pass); 1 scores row by row.</summary>
+    public int BatchSize { get; init; } = ImageQualityScorerOptions.DefaultBatchSize;
 
     public string Encode() => ConfigCodec.Encode(this);
     public static ScorerConfig Decode(string encoded) => ConfigCodec.Decode<ScorerConfig>(encoded, "scorer");

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
 
-namespace HfDiff.Torch.Tests.Metrics.Lpips;
+namespace HfDiff.Tests.Common;
 
 /// <summary>One row of the iqa fixture's expected.csv: <c>metric,image,value,details</c> (details = <c>k=v;k=v</c>).</summary>
-internal sealed record IqaExpectedRow(string Metric, string Image, double Value, IReadOnlyDictionary<string, string> Details)
+public sealed record IqaExpectedRow(string Metric, string Image, double Value, IReadOnlyDictionary<string, string> Details)
 {
+    /// <summary>The rows of <paramref name="metric"/>; a fixture without any is a failure.</summary>
     public static IReadOnlyList<IqaExpectedRow> Read(string fixtureDir, string metric)
     {
         var rows = new List<IqaExpectedRow>();
