@@ -19,18 +19,35 @@ public sealed class ImageQualityCatalog
         ArgumentNullException.ThrowIfNull(data);
         if (scoreColumnNames is null || scoreColumnNames.Length == 0)
             throw new ArgumentException("Name at least one score column.", nameof(scoreColumnNames));
-        var perRow = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
-        foreach (var name in scoreColumnNames)
+        var columns = scoreColumnNames.Select(name =>
         {
             var col = data.Schema.GetColumnOrNull(name)
                 ?? throw new ArgumentOutOfRangeException(nameof(scoreColumnNames), $"Could not find input column '{name}'");
-            perRow[name] = col.Type switch
-            {
-                NumberDataViewType t when t.RawType == typeof(float) => data.GetColumn<float>(col).Select(v => (double)v).ToList(),
-                NumberDataViewType t when t.RawType == typeof(double) => data.GetColumn<double>(col).ToList(),
-                _ => throw new ArgumentOutOfRangeException(nameof(scoreColumnNames), $"Schema mismatch for input column '{name}': expected Single or Double, got {col.Type}"),
-            };
+            if (col.Type is not NumberDataViewType { RawType: var raw } || (raw != typeof(float) && raw != typeof(double)))
+                throw new ArgumentOutOfRangeException(nameof(scoreColumnNames), $"Schema mismatch for input column '{name}': expected Single or Double, got {col.Type}");
+            return col;
+        }).ToArray();
+        // One cursor for all columns: the images are decoded and each scorer's batches run once, not once per column.
+        var values = columns.Select(_ => new List<double>()).ToArray();
+        using (var cursor = data.GetRowCursor(columns))
+        {
+            var getters = columns.Select(c => DoubleGetter(cursor, c)).ToArray();
+            while (cursor.MoveNext())
+                for (int i = 0; i < getters.Length; i++) values[i].Add(getters[i]());
         }
+        var perRow = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        for (int i = 0; i < columns.Length; i++) perRow[columns[i].Name] = values[i];
         return new ImageQualityMetrics(perRow);
+    }
+
+    static Func<double> DoubleGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        if (column.Type.RawType == typeof(double))
+        {
+            var g = cursor.GetGetter<double>(column);
+            return () => { double v = 0; g(ref v); return v; };
+        }
+        var f = cursor.GetGetter<float>(column);
+        return () => { float v = 0; f(ref v); return v; };
     }
 }
