@@ -51,9 +51,10 @@ public class BenchCommandTests
     {
         // The fixture folder holds the official BPE vocabulary; the CLIP weights stay random.
         var iqa = TestPaths.Fixture("iqa");
-        var (exit, output, err) = Run("bench", "iqa", "--size", "32", "--runs", "1", "--metrics", "clipiqa", "--models", iqa);
+        var (exit, output, err) = Run("bench", "iqa", "--size", "32", "--runs", "1", "--metrics", "clipiqa", "--models", iqa, "--batch", "2");
         Assert.AreEqual(0, exit, err + output);
         AssertTimedLine(output, "clipiqa", "images/s");
+        StringAssert.Contains(output, "batches of 2");
     }
 
     [TestMethod]

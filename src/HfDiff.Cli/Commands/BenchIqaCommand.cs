@@ -24,16 +24,19 @@ internal static partial class BenchCommand
         var threads = ThreadsOption();
         var metrics = new Option<string>("--metrics") { Description = $"Metrics to time ({string.Join(",", IqaMetricNames)}).", DefaultValueFactory = _ => string.Join(",", IqaMetricNames) };
         var models = CliRunner.ModelsOption();
+        var batch = new Option<int>("--batch") { Description = "Images (pairs) per ScoreBatch call; all of the same size, so one forward pass.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("iqa",
             "Time the learned metrics (LPIPS alex/vgg, MUSIQ, CLIP-IQA) at full size with seeded random weights on one image (pair); " +
             "CLIP-IQA needs the CLIP BPE vocabulary from the model directory. PSNR/SSIM/NIQE: see `bench metrics`.")
-            { size, runs, threads, metrics, models };
+            { size, runs, threads, metrics, models, batch };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
             int n = parse.GetValue(size), r = parse.GetValue(runs);
             if (n < 32) throw new CliUsageException($"--size must be >= 32 (CLIP's ResNet reduces by 32, AlexNet needs 31); got {n}.");
             if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
+            int b = parse.GetValue(batch);
+            if (b < 1) throw new CliUsageException($"--batch must be >= 1; got {b}.");
             var names = parse.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var name in names)
                 if (!IqaMetricNames.Contains(name, StringComparer.OrdinalIgnoreCase))
@@ -43,15 +46,19 @@ internal static partial class BenchCommand
             var gen = new Generator(seed: BenchSeed);
             using var gt = rand([1, 3, n, n], generator: gen).mul(255).round().div(255);
             using var sr = (gt + 0.05 * randn([1, 3, n, n], generator: gen)).clamp(0, 1).mul(255).round().div(255);
-            Console.WriteLine($"{n}x{n} image (pair), random weights, {r} runs after one warm-up");
+            Console.WriteLine($"{n}x{n} image (pair), batches of {b}, random weights, {r} runs after one warm-up");
+            var srs = Enumerable.Repeat(sr, b).ToList();
+            var gts = Enumerable.Repeat(gt, b).ToList();
             foreach (var name in names.Select(x => x.ToLowerInvariant()))
             {
                 using var metric = CreateRandomIqaMetric(name, dir);
                 if (metric is null) continue;
                 double value = 0;
-                var stats = BenchTimer.Time(r, () => value = metric.Score(sr, metric.Mode == MetricMode.FullReference ? gt : null));
+                var stats = b == 1
+                    ? BenchTimer.Time(r, () => value = metric.Score(sr, metric.Mode == MetricMode.FullReference ? gt : null))
+                    : BenchTimer.Time(r, () => value = metric.ScoreBatch(srs, metric.Mode == MetricMode.FullReference ? gts : null)[0]);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-10} {stats}   {1000.0 / stats.Median,8:F2} images/s   value {value:G6}"));
+                    $"{name,-10} {stats}   {b * 1000.0 / stats.Median,8:F2} images/s   value {value:G6}"));
             }
             Console.WriteLine($"peak RSS: {BenchTimer.PeakRssBytes() / (1024.0 * 1024):F0} MiB");
             return 0;
@@ -119,6 +126,7 @@ internal static partial class BenchCommand
         public MetricMode Mode => _metric.Mode;
         public bool LowerIsBetter => _metric.LowerIsBetter;
         public double Score(Tensor distorted, Tensor? reference = null) => _metric.Score(distorted, reference);
+        public IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null) => _metric.ScoreBatch(distorted, references);
         public void Dispose() { _metric.Dispose(); model.Dispose(); }
     }
 }
