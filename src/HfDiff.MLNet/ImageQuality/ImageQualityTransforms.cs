@@ -36,6 +36,43 @@ public sealed class ImageQualityTransforms
     public ImageQualityEstimator Niqe(string outputColumnName, string inputColumnName, string? modelDirectory = null) =>
         Score(new ImageQualityScorerOptions { Metric = "niqe", OutputColumnName = outputColumnName, DistortedColumnName = inputColumnName, ModelDirectory = modelDirectory });
 
+    /// <summary>
+    /// LPIPS v0.1 distance of <paramref name="distortedColumnName"/> to <paramref name="referenceColumnName"/> (lower is
+    /// better); <paramref name="net"/> <c>alex</c> (pyiqa's <c>lpips</c>) or <c>vgg</c> (<c>lpips-vgg</c>). Needs the
+    /// torchvision trunk and LPIPS linear layers in the model directory.
+    /// </summary>
+    public ImageQualityEstimator Lpips(string outputColumnName, string distortedColumnName, string referenceColumnName, string net = "alex",
+        string? modelDirectory = null, int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
+        Score(new ImageQualityScorerOptions
+        {
+            Metric = net.ToLowerInvariant() switch
+            {
+                "alex" => "lpips",
+                "vgg" => "lpips-vgg",
+                _ => throw new ArgumentOutOfRangeException(nameof(net), net, $"net must be alex or vgg; got '{net}'."),
+            },
+            OutputColumnName = outputColumnName, DistortedColumnName = distortedColumnName, ReferenceColumnName = referenceColumnName,
+            ModelDirectory = modelDirectory, BatchSize = batchSize, Device = device,
+        });
+
+    /// <summary>MUSIQ (KonIQ-10k head; no reference, higher is better). Needs <c>musiq_koniq_ckpt-e95806b9.pth</c> in the model directory.</summary>
+    public ImageQualityEstimator Musiq(string outputColumnName, string inputColumnName, string? modelDirectory = null,
+        int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
+        Score(Nr("musiq", outputColumnName, inputColumnName, modelDirectory, batchSize, device));
+
+    /// <summary>
+    /// CLIP-IQA (no reference, higher is better, in [0,1]); <paramref name="plus"/> selects CLIP-IQA+ (learned prompts).
+    /// Needs <c>RN50.pt</c> and <c>bpe_simple_vocab_16e6.txt.gz</c> (and for CLIP-IQA+ its learned-prompt file) in the model directory.
+    /// </summary>
+    public ImageQualityEstimator ClipIqa(string outputColumnName, string inputColumnName, bool plus = false, string? modelDirectory = null,
+        int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
+        Score(Nr(plus ? "clipiqa+" : "clipiqa", outputColumnName, inputColumnName, modelDirectory, batchSize, device));
+
+    static ImageQualityScorerOptions Nr(string metric, string output, string input, string? modelDirectory, int batchSize, string? device) => new()
+    {
+        Metric = metric, OutputColumnName = output, DistortedColumnName = input, ModelDirectory = modelDirectory, BatchSize = batchSize, Device = device,
+    };
+
     static ImageQualityScorerOptions Fr(string metric, string output, string distorted, string reference, bool y, string colorSpace, int crop)
     {
         if (crop < 0) throw new ArgumentOutOfRangeException(nameof(crop), $"cropBorder must be >= 0; got {crop}.");

@@ -41,10 +41,7 @@ public class LearnedScorerTests
             }).ToList();
             var ml = new MLContext(seed: 1);
             var data = ml.Data.LoadFromEnumerable(pairs);
-            var scored = ml.Transforms.ImageQuality.Score(new ImageQualityScorerOptions
-            {
-                Metric = "lpips", OutputColumnName = "Lpips", DistortedColumnName = "Sr", ReferenceColumnName = "Gt", ModelDirectory = models, BatchSize = 4,
-            }).Fit(data).Transform(data);
+            var scored = ml.Transforms.ImageQuality.Lpips("Lpips", "Sr", "Gt", modelDirectory: models, batchSize: 4).Fit(data).Transform(data);
             var got = scored.GetColumn<float>("Lpips").ToArray();
             for (int i = 0; i < rows.Count; i++) Assert.AreEqual(rows[i].Value, got[i], 1e-6, $"lpips {rows[i].Image}");
         }
@@ -62,18 +59,31 @@ public class LearnedScorerTests
         {
             File.Copy(Path.Combine(iqa, clip.GetProperty("torchscript_archive").GetProperty("file").GetString()!), Path.Combine(models, KnownAssets.ClipRn50.FileName));
             File.Copy(Path.Combine(iqa, "bpe_simple_vocab_16e6.txt.gz"), Path.Combine(models, KnownAssets.ClipBpeVocab.FileName));
+            File.Copy(Path.Combine(iqa, FirstToken(clip.GetProperty("clipiqa+_ctx").GetString()!)), Path.Combine(models, KnownAssets.ClipIqaPlusPrompts.FileName));
             var rows = IqaExpectedRow.Read(iqa, "clipiqa_reduced");
+            var plus = IqaExpectedRow.Read(iqa, "clipiqa+_reduced").ToDictionary(r => r.Image, r => r.Value);
             var ml = new MLContext(seed: 1);
             var paths = ml.Data.LoadFromEnumerable(rows.Select(r => new PathRow { Name = r.Image, Sr = Path.Combine(iqa, "images", r.Details["img"]) }).ToList());
             var model = ml.Transforms.LoadImages("Image", null, "Sr")
-                .Append(ml.Transforms.ImageQuality.Score(new ImageQualityScorerOptions
-                {
-                    Metric = "clipiqa", OutputColumnName = "ClipIqa", DistortedColumnName = "Image", ModelDirectory = models, BatchSize = 2,
-                }))
+                .Append(ml.Transforms.ImageQuality.ClipIqa("ClipIqa", "Image", modelDirectory: models, batchSize: 2))
+                .Append(ml.Transforms.ImageQuality.ClipIqa("ClipIqaPlus", "Image", plus: true, modelDirectory: models, batchSize: 2))
                 .Fit(paths);
-            var got = model.Transform(paths).GetColumn<float>("ClipIqa").ToArray();
-            for (int i = 0; i < rows.Count; i++) Assert.AreEqual(rows[i].Value, got[i], 1e-5, $"clipiqa {rows[i].Image}");
+            var scored = model.Transform(paths);
+            var got = scored.GetColumn<float>("ClipIqa").ToArray();
+            var gotPlus = scored.GetColumn<float>("ClipIqaPlus").ToArray();
+            for (int i = 0; i < rows.Count; i++)
+            {
+                Assert.AreEqual(rows[i].Value, got[i], 1e-5, $"clipiqa {rows[i].Image}");
+                Assert.AreEqual(plus[rows[i].Image], gotPlus[i], 1e-5, $"clipiqa+ {rows[i].Image}");
+            }
         }
         finally { Directory.Delete(models, true); }
+    }
+
+    [TestMethod]
+    public void Lpips_UnknownNet_ThrowsNamingIt()
+    {
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MLContext().Transforms.ImageQuality.Lpips("L", "Sr", "Gt", net: "squeeze"));
+        StringAssert.Contains(e.Message, "squeeze");
     }
 }
