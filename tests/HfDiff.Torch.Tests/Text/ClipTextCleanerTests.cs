@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -12,8 +11,12 @@ public class ClipTextCleanerTests
 {
     sealed record Case(string Category, string Input, string Expected);
 
-    // clip_clean_cases.json is written by tools/fixtures/clip_clean_cases.py with the real CLIP clean-up functions
-    // and ftfy 6.3.1; it sits next to this file (read from the source tree, so the test project needs no copy rule).
+    // clip_clean_cases.json is written by tools/fixtures/clip_clean_cases.py with CLIP's clean-up functions and ftfy
+    // 6.3.1; it sits next to this file (read from the source tree, so the test project needs no copy rule).
+    // Provenance of the committed copy: PyPI was unreachable where it was made, so the script ran against a
+    // transcription of ftfy 6.3.1's source (rspeer/python-ftfy), not the installed package. Re-running the script with
+    // the real ftfy 6.3.1 must leave the file unchanged; until that is done, treat the mojibake cases as checked
+    // against our reading of ftfy, not against ftfy itself.
     static string CorpusPath([CallerFilePath] string thisFile = "") =>
         Path.Combine(Path.GetDirectoryName(thisFile)!, "clip_clean_cases.json");
 
@@ -78,24 +81,5 @@ public class ClipTextCleanerTests
         // ftfy's unescape_html is 'auto': a '<' in the segment (or an earlier one) turns it off.
         Assert.AreEqual("<b>&amp;</b>", ClipTextCleaner.FixText("<b>&amp;</b>"));
         Assert.AreEqual("a & b\n<p>&amp;", ClipTextCleaner.FixText("a &amp; b\n<p>&amp;"));
-    }
-
-    [TestMethod]
-    public void Clean_LongPrompt_TakesWellUnderAMillisecond()
-    {
-        // About 77 BPE tokens of ordinary prompt text with a few non-ASCII characters (the mojibake checks run).
-        var prompt = string.Join(" ", Enumerable.Repeat("A high-quality, “sharp” photo of a café — naïve Σ &amp; clean", 7));
-        for (int i = 0; i < 50; i++) ClipTextCleaner.Clean(prompt);
-        // Best of several batches: the machine may be shared, and the minimum is what the code itself costs.
-        double msPerCall = double.MaxValue;
-        for (int batch = 0; batch < 7; batch++)
-        {
-            const int n = 100;
-            var sw = Stopwatch.StartNew();
-            for (int i = 0; i < n; i++) ClipTextCleaner.Clean(prompt);
-            msPerCall = Math.Min(msPerCall, sw.Elapsed.TotalMilliseconds / n);
-        }
-        Console.WriteLine($"ClipTextCleaner.Clean: {msPerCall:F4} ms per call ({prompt.Length} chars).");
-        Assert.IsLessThan(1.0, msPerCall, $"Clean took {msPerCall:F3} ms per call.");
     }
 }
