@@ -17,6 +17,21 @@ internal static class CliHarness
     {
         var d = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(d);
+        lock (Created) Created.Add(d);
         return d;
+    }
+
+    static readonly List<string> Created = [];
+
+    /// <summary>Deletes the folders <see cref="TempDir"/> made (tests that fail midway leave theirs until here).</summary>
+    public static void DeleteTempDirs()
+    {
+        lock (Created)
+        {
+            foreach (var d in Created)
+                try { if (Directory.Exists(d)) Directory.Delete(d, true); }
+                catch (IOException) { /* still open elsewhere: leave it */ }
+            Created.Clear();
+        }
     }
 }
