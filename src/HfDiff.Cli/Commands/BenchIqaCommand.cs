@@ -15,7 +15,7 @@ namespace HfDiff.Cli.Commands;
 /// <summary><c>hfdiff bench iqa</c>: images per second of the learned metrics at full size with seeded random weights.</summary>
 internal static partial class BenchCommand
 {
-    static readonly string[] IqaMetricNames = ["lpips", "lpips-vgg", "musiq", "clipiqa"];
+    static readonly string[] IqaMetricNames = ["lpips", "lpips-vgg", "musiq", "clipiqa", "clipiqa+"];
 
     static Command IqaCommand()
     {
@@ -26,7 +26,7 @@ internal static partial class BenchCommand
         var models = CliRunner.ModelsOption();
         var batch = new Option<int>("--batch") { Description = "Images (pairs) per ScoreBatch call; all of the same size, so one forward pass.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("iqa",
-            "Time the learned metrics (LPIPS alex/vgg, MUSIQ, CLIP-IQA) at full size with seeded random weights on one image (pair); " +
+            "Time the learned metrics (LPIPS alex/vgg, MUSIQ, CLIP-IQA, CLIP-IQA+) at full size with seeded random weights on one image (pair); " +
             "CLIP-IQA needs the CLIP BPE vocabulary from the model directory. PSNR/SSIM/NIQE: see `bench metrics`.")
             { size, runs, threads, metrics, models, batch };
         cmd.SetAction(parse =>
@@ -80,6 +80,7 @@ internal static partial class BenchCommand
                 return new MusiqMetric(options, StateDictOf(template), "random MUSIQ weights");
             }
             case "clipiqa":
+            case "clipiqa+":
             {
                 // The text prompts must be tokenized (once, in the constructor); per-image cost does not depend on them.
                 var vocab = dir.Find(KnownAssets.ClipBpeVocab);
@@ -89,7 +90,12 @@ internal static partial class BenchCommand
                                       $"(not in '{dir.Root}'; point --models DIR at a folder holding it).");
                     return null;
                 }
-                return new OwningClipIqa(new ClipModel(new ClipOptions()), ClipTokenizer.FromFile(vocab));
+                var model = new ClipModel(new ClipOptions());
+                if (name == "clipiqa") return new OwningClipIqa(model, ClipTokenizer.FromFile(vocab), new ClipIqaOptions(), null);
+                // CLIP-IQA+: a random learned context of the official layout (2 prompts × 16 tokens × text width).
+                var options = new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus };
+                using var context = randn(2, options.ContextTokens, model.Options.TransformerWidth, generator: new Generator(seed: BenchSeed)) * 0.02;
+                return new OwningClipIqa(model, ClipTokenizer.FromFile(vocab), options, context);
             }
             default: throw new CliUsageException($"unknown metric '{name}'.");
         }
@@ -119,9 +125,9 @@ internal static partial class BenchCommand
         module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
 
     /// <summary>CLIP-IQA on a CLIP it owns (the public constructor shares the model, so dispose it here).</summary>
-    sealed class OwningClipIqa(ClipModel model, ClipTokenizer tokenizer) : IImageQualityMetric
+    sealed class OwningClipIqa(ClipModel model, ClipTokenizer tokenizer, ClipIqaOptions options, Tensor? learnedContext) : IImageQualityMetric
     {
-        readonly ClipIqaMetric _metric = new(model, tokenizer, new ClipIqaOptions());
+        readonly ClipIqaMetric _metric = new(model, tokenizer, options, learnedContext);
         public string Name => _metric.Name;
         public MetricMode Mode => _metric.Mode;
         public bool LowerIsBetter => _metric.LowerIsBetter;
