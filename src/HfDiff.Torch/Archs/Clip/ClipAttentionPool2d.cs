@@ -50,7 +50,10 @@ public sealed class ClipAttentionPool2d : nn.Module<Tensor, bool, Tensor>
             var resized = nn.functional.interpolate(table, [tokens.shape[1], c], mode: InterpolationMode.Bicubic, align_corners: false);
             tokens = tokens + resized.squeeze(0).squeeze(0).unsqueeze(0).to(tokens.dtype);
         }
-        var q = q_proj.forward(tokens);
+        // Only the mean token's output is returned, and a query row's output depends on no other query: project and
+        // attend with that one query (the reference computes all HW+1 rows and keeps row 0). At 512x512 input this
+        // skips a (257x2048)·(2048x2048) projection and the 257-row attention, ~1/3 of the pool's work.
+        var q = q_proj.forward(tokens.narrow(1, 0, 1));
         var k = k_proj.forward(tokens);
         var v = v_proj.forward(tokens);
         var o = ClipMultiheadAttention.ScaledDotProduct(q, k, v, _heads, null);

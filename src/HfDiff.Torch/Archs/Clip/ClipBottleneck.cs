@@ -47,11 +47,12 @@ public sealed class ClipBottleneck : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(bn1.forward(conv1.forward(x)));
-        h = nn.functional.relu(bn2.forward(conv2.forward(h)));
+        // In-place ReLUs on fresh BN outputs / the residual sum, as the reference's ReLU(inplace=True).
+        var h = bn1.forward(conv1.forward(x)).relu_();
+        h = bn2.forward(conv2.forward(h)).relu_();
         if (_stride > 1) h = nn.functional.avg_pool2d(h, _stride);
         h = bn3.forward(conv3.forward(h));
         var identity = downsample is null ? x : downsample.forward(x);
-        return nn.functional.relu(h + identity).MoveToOuterDisposeScope();
+        return h.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

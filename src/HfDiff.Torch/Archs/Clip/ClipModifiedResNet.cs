@@ -53,12 +53,19 @@ public sealed class ClipModifiedResNet : nn.Module<Tensor, bool, Tensor>
     }
 
     /// <summary>(N, 3, H, W) normalised image → (N, output_dim) image embedding.</summary>
+    /// <remarks>
+    /// The convolutions run in channels-last memory layout (NHWC strides, NCHW shape; TorchSharp 0.107 has no
+    /// memory_format argument, hence permute-copy-permute of the small input): oneDNN convolves NHWC directly instead of
+    /// reordering NCHW activations to a blocked layout and back around every conv, and BatchNorm, ReLU, pooling and the
+    /// residual adds keep the layout. The ReLUs are in place, as the reference's <c>ReLU(inplace=True)</c>.
+    /// </remarks>
     public override Tensor forward(Tensor x, bool posEmbedding)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.relu(bn1.forward(conv1.forward(x)));
-        h = nn.functional.relu(bn2.forward(conv2.forward(h)));
-        h = nn.functional.relu(bn3.forward(conv3.forward(h)));
+        var h = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        h = bn1.forward(conv1.forward(h)).relu_();
+        h = bn2.forward(conv2.forward(h)).relu_();
+        h = bn3.forward(conv3.forward(h)).relu_();
         h = nn.functional.avg_pool2d(h, 2);
         h = layer4.forward(layer3.forward(layer2.forward(layer1.forward(h))));
         return attnpool.forward(h, posEmbedding).MoveToOuterDisposeScope();

@@ -38,9 +38,10 @@ public sealed class MusiqBottleneck : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var identity = conv_proj is null ? input : gn_proj!.forward(conv_proj.forward(input));
-        var x = gn1.forward(conv1.forward(input)).relu();
-        x = gn2.forward(conv2.forward(x)).relu();
+        // ReLUs and the residual add in place on fresh GroupNorm outputs (saves activation-sized allocations).
+        var x = gn1.forward(conv1.forward(input)).relu_();
+        x = gn2.forward(conv2.forward(x)).relu_();
         x = gn3.forward(conv3.forward(x));
-        return (x + identity).relu().MoveToOuterDisposeScope();
+        return x.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }
