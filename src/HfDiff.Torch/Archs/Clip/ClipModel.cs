@@ -90,8 +90,8 @@ public sealed class ClipModel : nn.Module
         using var scope = NewDisposeScope();
         var x = embeddings.to_type(ScalarType.Float32) + positional_embedding;
         x = ln_final.forward(transformer.forward(x));
-        var rows = arange(x.shape[0], dtype: ScalarType.Int64);
-        var eot = x.index(TensorIndex.Tensor(rows), TensorIndex.Tensor(eotIndex.to_type(ScalarType.Int64)));
+        var rows = arange(x.shape[0], dtype: ScalarType.Int64, device: x.device);
+        var eot = x.index(TensorIndex.Tensor(rows), TensorIndex.Tensor(eotIndex.to(ScalarType.Int64, x.device)));
         return eot.matmul(text_projection).MoveToOuterDisposeScope();
     }
 

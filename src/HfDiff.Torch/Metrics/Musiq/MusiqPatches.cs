@@ -56,7 +56,7 @@ public static class MusiqPatches
         long padRow = countH * p - h, padCol = countW * p - w;
         var padded = F.pad(image, [padCol / 2, padCol - padCol / 2, padRow / 2, padRow - padRow / 2]);
         var patches = F.unfold(padded, p, 1, 0, p);                           // (N, 3·P·P, countH·countW)
-        var spatial = HashedSpatialPositions(gridSize, countH, countW).to(patches.dtype).expand(n, 1, -1);
+        var spatial = HashedSpatialPositions(gridSize, countH, countW).to(patches.dtype, patches.device).expand(n, 1, -1);
         var scale = torch.full_like(spatial, scaleId);
         var mask = torch.ones_like(spatial);
         var rows = torch.cat([patches, spatial, scale, mask], 1);
