@@ -95,6 +95,25 @@ public class MetricBatchingTests
     }
 
     [TestMethod]
+    public void ByEqualSize_Cpu_StacksSmallImagesUpToThePixelBudgetOnly()
+    {
+        using var scope = NewDisposeScope();
+        using var musiq = TinyMusiq();   // only its name and mode are used here
+        long side = (long)Math.Sqrt(MetricBatching.CpuPixelsPerForward);
+        long small = side / 4;            // 16 of these fit the budget
+        var sizes = new long[] { side, small, side, small, small };
+        var images = sizes.Select(n => torch.zeros(1, 3, n, n)).ToList();
+        var stacks = new List<(long Count, long Side)>();
+        var scores = MetricBatching.ByEqualSize(musiq, images, null, CPU, (d, _) =>
+        {
+            stacks.Add((d.shape[0], d.shape[2]));
+            return torch.full(d.shape[0], (double)d.shape[2]);
+        });
+        CollectionAssert.AreEqual(sizes.Select(n => (double)n).ToArray(), scores.ToArray());
+        CollectionAssert.AreEqual(new[] { (1L, side), (1L, side), (3L, small) }, stacks.OrderByDescending(s => s.Side).ToArray());
+    }
+
+    [TestMethod]
     public void ScoreBatch_PsnrDefaultImplementation_EqualsScoreExactly()
     {
         using var scope = NewDisposeScope();
