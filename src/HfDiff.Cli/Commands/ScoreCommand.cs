@@ -126,21 +126,17 @@ internal static class ScoreCommand
         return failures > 0 ? 1 : 0;
     }
 
-    /// <summary>One metric over the decoded images of a chunk; if the batch fails, image by image so the error names its image.</summary>
+    /// <summary>One metric over the decoded images of a chunk; a failing image is logged by name, the others keep their scores.</summary>
     static void ScoreBatch(IImageQualityMetric metric, int column, List<(int Index, Tensor Sr, Tensor? Gt)> read, double[][] values, Action<int, Exception> fail)
     {
         bool fr = metric.Mode == MetricMode.FullReference;
-        try
+        var results = MetricBatching.ScoreEach(metric, read.Select(x => x.Sr).ToList(), fr ? read.Select(x => x.Gt!).ToList() : null);
+        for (int k = 0; k < read.Count; k++)
         {
-            var scores = metric.ScoreBatch(read.Select(x => x.Sr).ToList(), fr ? read.Select(x => x.Gt!).ToList() : null);
-            for (int k = 0; k < read.Count; k++) values[read[k].Index][column] = scores[k];
-            return;
-        }
-        catch (Exception e) when (CliRunner.IsUserError(e) && read.Count > 1) { /* find the image below */ }
-        foreach (var (index, sr, gt) in read)
-        {
-            try { values[index][column] = metric.Score(sr, fr ? gt : null); }
-            catch (Exception e) when (CliRunner.IsUserError(e)) { fail(index, new ArgumentException($"{metric.Name}: {e.Message}", e)); }
+            var (score, error) = results[k];
+            if (error is null) { values[read[k].Index][column] = score; continue; }
+            if (!CliRunner.IsUserError(error)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+            fail(read[k].Index, new ArgumentException($"{metric.Name}: {error.Message}", error));
         }
     }
 

@@ -99,19 +99,17 @@ internal sealed class ScorerMapping
             catch (Exception e) { errors[i] = e; }
         }
         if (kept.Count == 0) return;
+        (double Score, Exception? Error)[] results;
         lock (gate)
         {
             using var _ = no_grad();
-            IReadOnlyList<double>? batch = null;
-            try { batch = metric.ScoreBatch(d, r); }
-            catch (Exception) when (kept.Count > 1) { /* one row spoils the batch: score one by one to find it */ }
-            for (int k = 0; k < kept.Count; k++)
-            {
-                int i = kept[k];
-                if (batch is not null) { scores[i] = (float)batch[k]; continue; }
-                try { scores[i] = ScoreLocked(metric, d[k], r?[k], rows[i].Distorted!.Label); }
-                catch (Exception e) { errors[i] = e; }
-            }
+            results = MetricBatching.ScoreEach(metric, d, r);
+        }
+        for (int k = 0; k < kept.Count; k++)
+        {
+            int i = kept[k];
+            scores[i] = (float)results[k].Score;
+            errors[i] = results[k].Error is ArgumentException e ? Named(metric, rows[i].Distorted!.Label, e) : results[k].Error;
         }
     }
 
@@ -130,8 +128,11 @@ internal sealed class ScorerMapping
     static float ScoreLocked(IImageQualityMetric metric, Tensor d, Tensor? r, string what)
     {
         try { return (float)metric.Score(d, r); }
-        catch (ArgumentException e) { throw new ArgumentException($"{metric.Name} on '{what}': {e.Message}", e); }
+        catch (ArgumentException e) { throw Named(metric, what, e); }
     }
+
+    /// <summary>A metric's complaint about an image, with the metric and the image named.</summary>
+    static ArgumentException Named(IImageQualityMetric metric, string what, ArgumentException e) => new($"{metric.Name} on '{what}': {e.Message}", e);
 
     static ArgumentNullException MissingImage(IImageQualityMetric metric, string which) =>
         new(which, $"{metric.Name}: the {which} image column holds a missing image.");

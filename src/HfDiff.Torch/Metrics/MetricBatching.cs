@@ -51,6 +51,23 @@ public static class MetricBatching
         for (int k = 0; k < rows.Length; k++) scores[rows[k]] = values[k];
     }
 
+    /// <summary>
+    /// <see cref="IImageQualityMetric.ScoreBatch"/>, and if the batch call throws (one bad image spoils it), image by
+    /// image, so that each failure is returned with its own image's error and the others still get their scores.
+    /// </summary>
+    public static (double Score, Exception? Error)[] ScoreEach(IImageQualityMetric metric, IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references)
+    {
+        try { return metric.ScoreBatch(distorted, references).Select(v => (v, (Exception?)null)).ToArray(); }
+        catch (Exception) when (distorted.Count > 1) { /* find the image below */ }
+        var results = new (double, Exception?)[distorted.Count];
+        for (int i = 0; i < results.Length; i++)
+        {
+            try { results[i] = (metric.Score(distorted[i], references?[i]), null); }
+            catch (Exception e) { results[i] = (double.NaN, e); }
+        }
+        return results;
+    }
+
     /// <summary>Validates a batch: one (1,3,H,W) float32 image per entry; references present exactly for FR metrics, same count and size.</summary>
     public static void CheckBatch(IImageQualityMetric metric, IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references)
     {

@@ -114,6 +114,29 @@ public class MetricBatchingTests
     }
 
     [TestMethod]
+    public void ScoreEach_OneImageTooSmall_OnlyThatImageGetsItsError()
+    {
+        using var scope = NewDisposeScope();
+        using IImageQualityMetric lpips = RandomLpips();
+        var dist = MixedImages(1);
+        var refs = MixedImages(2);
+        dist[2] = torch.rand(1, 3, 16, 16);   // below AlexNet's minimum size
+        refs[2] = torch.rand(1, 3, 16, 16);
+        var results = MetricBatching.ScoreEach(lpips, dist, refs);
+        for (int i = 0; i < dist.Count; i++)
+        {
+            if (i == 2)
+            {
+                Assert.IsInstanceOfType<ArgumentException>(results[i].Error);
+                StringAssert.Contains(results[i].Error!.Message, "16x16");
+                continue;
+            }
+            Assert.IsNull(results[i].Error, $"image {i}");
+            Assert.AreEqual(lpips.Score(dist[i], refs[i]), results[i].Score, 1e-5 * Math.Abs(results[i].Score), $"image {i}");
+        }
+    }
+
+    [TestMethod]
     public void ScoreBatch_PsnrDefaultImplementation_EqualsScoreExactly()
     {
         using var scope = NewDisposeScope();
