@@ -136,7 +136,9 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
         if (distorted.shape[0] != 1)
             throw new ArgumentException($"distorted must be one image (1,3,H,W); got [{string.Join(",", distorted.shape)}].", nameof(distorted));
         // pyiqa: forward(in1=dist, in0=ref, normalize=True).
-        using var output = Forward(reference.to(Device), distorted.to(Device), normalize: true);
+        using var r = reference.to(Device);   // a new handle even on the same device: disposed here
+        using var d = distorted.to(Device);
+        using var output = Forward(r, d, normalize: true);
         return output.Distance.item<float>();
     }
 

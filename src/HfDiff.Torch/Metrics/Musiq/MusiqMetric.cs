@@ -60,7 +60,8 @@ public sealed class MusiqMetric : IImageQualityMetric
             throw new ArgumentException($"{Name} is a no-reference metric; pass no reference image.", nameof(reference));
         if (distorted.ndim != 4 || distorted.shape[0] != 1 || distorted.shape[1] != 3 || distorted.dtype != ScalarType.Float32)
             throw new ArgumentException($"distorted must be one image (1,3,H,W) float32; got [{string.Join(",", distorted.shape)}] {distorted.dtype}.", nameof(distorted));
-        using var trace = Trace(distorted.to(Device));
+        using var image = distorted.to(Device);   // a new handle even on the same device: disposed here
+        using var trace = Trace(image);
         return trace.Score.item<float>();
     }
 
