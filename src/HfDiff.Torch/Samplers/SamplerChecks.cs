@@ -9,8 +9,9 @@ static class SamplerChecks
     {
         if (x.dim() != 4)
             throw new ArgumentException($"{name} must be a (B, C, H, W) tensor; got {x.dim()} dims [{string.Join(", ", x.shape)}].", name);
-        if (x.dtype != ScalarType.Float32)
-            throw new ArgumentException($"{name} must be float32; got {x.dtype}.", name);
+        // float32 normally; float64 for our own precision references, reduced precision for bf16/fp16 inference.
+        if (!x.is_floating_point())
+            throw new ArgumentException($"{name} must be a floating-point tensor; got {x.dtype}.", name);
     }
 
     public static void SameShape(Tensor expected, Tensor actual, string name, string what)

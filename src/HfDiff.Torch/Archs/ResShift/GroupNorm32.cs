@@ -33,7 +33,8 @@ public sealed class GroupNorm32 : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (x.dtype == ScalarType.Float32) return nn.functional.group_norm(x, Groups, weight, bias, Eps);
+        // float64 (our own precision references) stays float64; reduced precision normalises in float32 as the reference.
+        if (x.dtype == ScalarType.Float32 || x.dtype == ScalarType.Float64) return nn.functional.group_norm(x, Groups, weight, bias, Eps);
         using var scope = NewDisposeScope();
         var y = nn.functional.group_norm(x.to_type(ScalarType.Float32), Groups, weight, bias, Eps).to_type(x.dtype);
         return y.MoveToOuterDisposeScope();

@@ -161,7 +161,8 @@ public sealed class UNetModelSwin : nn.Module
             throw new ArgumentException($"timesteps must be 1-D with one entry per batch item ({x.shape[0]}); got shape [{string.Join(",", timesteps.shape)}].", nameof(timesteps));
 
         using var scope = NewDisposeScope();
-        var emb = _timeEmbed2.call(nn.functional.silu(_timeEmbed0.call(TimestepEmbedding.Sinusoidal(timesteps, Options.ModelChannels))));
+        // As the reference: timestep_embedding(...).type(self.dtype) (float32 embedding cast to the weights' dtype).
+        var emb = _timeEmbed2.call(nn.functional.silu(_timeEmbed0.call(TimestepEmbedding.Sinusoidal(timesteps, Options.ModelChannels).to_type(_timeEmbed0.weight!.dtype))));
 
         var h = x;
         if (lq is not null)
