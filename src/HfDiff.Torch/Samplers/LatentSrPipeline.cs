@@ -65,6 +65,10 @@ public sealed class LatentSrPipeline : IDisposable
         using var scope = NewDisposeScope();
         long h = lr01.shape[2], w = lr01.shape[3];
         Tensor m11 = h > Options.TileSize || w > Options.TileSize ? SampleTiled(lr01) : SampleFunc((lr01 - 0.5) / 0.5);
+        // clamp keeps NaN, and a PNG writer would turn it into black pixels: never hand out such an image silently.
+        if (!isfinite(m11).all().item<bool>())
+            throw new NonFiniteOutputException(
+                $"Super-resolution produced non-finite values (NaN/Inf) for a {h}x{w} input: the checkpoint weights or the input are damaged.");
         return (m11 * 0.5 + 0.5).MoveToOuterDisposeScope();
     }
 

@@ -194,6 +194,19 @@ public class LatentSrPipelineTests
     }
 
     [TestMethod]
+    public void SuperResolve_DenoiserReturnsNaN_ThrowsInsteadOfWritingAnImage()
+    {
+        using var lr = full(new long[] { 1, 3, 16, 16 }, 0.5f);
+        var schedule = new ResShiftSchedule();
+        Tensor Den(Tensor x, Tensor t, Tensor l) => x.clone().index_fill_(3, tensor(new long[] { 1 }), float.NaN);
+        using var p = new LatentSrPipeline(new ResShiftSampler(schedule), Den, new PoolAutoencoder(),
+            new LatentSrPipelineOptions { PaddingMultiple = 8 }, new ZeroNoise());
+        var e = Assert.ThrowsExactly<NonFiniteOutputException>(() => p.SuperResolve(lr));
+        StringAssert.Contains(e.Message, "non-finite");
+        StringAssert.Contains(e.Message, "16x16");
+    }
+
+    [TestMethod]
     public void Constructor_BadTiling_ThrowsNamingValue()
     {
         var s = new ResShiftSampler(new ResShiftSchedule());

@@ -1,6 +1,7 @@
 using HfDiff.Torch.Archs.HfDiff;
 using HfDiff.Torch.Data.Classification;
 using HfDiff.Torch.Tests.Data;
+using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.InnPretraining;
 using TorchSharp;
 
@@ -66,7 +67,7 @@ public class InnPretrainerTests
             var steps = recorder.Steps;
             double first = steps.Take(6).Average(s => s.Loss), last = steps.TakeLast(6).Average(s => s.Loss);
             var top1 = result.Validation.Select(v => v.Top1).ToArray();
-            TestContext.WriteLine($"iterations {result.Iterations}, loss first epoch {first:F4}, last epoch {last:F4}, val top-1 per epoch [{string.Join(", ", top1.Select(t => t.ToString("F3")))}], ips {steps[^1].ImagesPerSecond:F0}");
+            TestContext.WriteLine($"iterations {result.Iterations}, skipped non-finite steps {result.SkippedSteps}, loss first epoch {first:F4}, last epoch {last:F4}, val top-1 per epoch [{string.Join(", ", top1.Select(t => t.ToString("F3")))}], ips {steps[^1].ImagesPerSecond:F0}");
             // Measured (seeds 3, 5; lr 3e-3): first-epoch loss ≈ 0.73, last ≈ 0.02; final top-1 0.97–1.00 (0.90 with lr 5e-3).
             Assert.AreEqual(120, result.Iterations);
             Assert.IsTrue(result.Completed);
@@ -161,6 +162,29 @@ public class InnPretrainerTests
             Assert.AreEqual(2, recorder.Reports[^1].SkippedImages);
             Assert.AreEqual(4, result.Validation.Single().Images);
             Assert.IsTrue(File.Exists(result.WeightsPath));
+        }
+        finally { DeleteDir(output); }
+    }
+
+    [TestMethod]
+    public void Train_LossTurnsNonFinite_StepsSkippedThenRunStopsWithClearError()
+    {
+        // A learning rate of 1e30 makes the first Adam step blow the weights up; every later loss is Inf/NaN. Those steps
+        // must be skipped (never reaching Adam's moments), counted, and five in a row must stop the run.
+        using var data = new SyntheticClassFolders(trainPerClass: 8, valPerClass: 1);
+        var output = TempOutput();
+        try
+        {
+            using var trainer = new InnPretrainer(Options(data, output) with { LearningRate = 1e30, Epochs = 3, ValFolder = null });
+            var recorder = new Recorder();
+            var e = Assert.ThrowsExactly<NonFiniteTrainingException>(() => trainer.Train(recorder));
+            TestContext.WriteLine(e.Message);
+            StringAssert.Contains(e.Message, "5 steps in a row");
+            var steps = recorder.Steps;
+            Assert.IsTrue(double.IsFinite(steps[0].Loss), "the first step is a normal one");
+            Assert.AreEqual(0L, steps[0].SkippedSteps);
+            Assert.AreEqual(4L, steps[^1].SkippedSteps, "the 5th skip throws before it is reported");
+            Assert.IsTrue(steps.Skip(steps.Count - 4).All(s => !double.IsFinite(s.Loss)));
         }
         finally { DeleteDir(output); }
     }

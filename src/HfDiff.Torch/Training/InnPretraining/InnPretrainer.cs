@@ -32,6 +32,7 @@ public sealed class InnPretrainer : IDisposable
 {
     readonly HfDiffInnFeatureExtractor _model;
     readonly Adam _optimizer;
+    readonly NonFiniteStepGuard _guard = new();
     readonly Device _device;
 
     public InnPretrainingOptions Options { get; }
@@ -117,7 +118,7 @@ public sealed class InnPretrainer : IDisposable
         {
             Stage = stage, Iteration = iteration, TotalIterations = total, Epoch = epoch + 1, Epochs = Options.Epochs,
             BatchInEpoch = nextBatch, BatchesPerEpoch = perEpoch, LearningRate = Options.LearningRateAt(Math.Max(0, iteration - 1)),
-            SkippedImages = Skipped(),
+            SkippedImages = Skipped(), SkippedSteps = _guard.Skipped,
         };
         if (resumedFrom is not null) progress?.Report(Report(InnPretrainingStage.Resumed) with { CheckpointPath = resumePath });
 
@@ -160,8 +161,8 @@ public sealed class InnPretrainer : IDisposable
                         var logits = _model.Classify(x);
                         var ce = nn.functional.cross_entropy(logits, y);
                         ce.backward();
-                        _optimizer.step();
                         loss = ce.item<float>();
+                        if (_guard.Check(loss, _model.parameters(), $"iteration {iteration + 1} (epoch {epoch + 1}, lr {lr})")) _optimizer.step();
                     }
                     iteration++;
                     nextBatch = batch.BatchIndex + 1;
@@ -170,8 +171,6 @@ public sealed class InnPretrainer : IDisposable
                     double ips = batch.Count / seconds;
                     imagesPerSecond = imagesPerSecond == 0 ? ips : 0.9 * imagesPerSecond + 0.1 * ips;
                     progress?.Report(Report(InnPretrainingStage.Step) with { Loss = loss, LearningRate = lr, ImagesPerSecond = imagesPerSecond });
-                    if (!double.IsFinite(loss))
-                        throw new InvalidOperationException($"Training diverged: loss is {loss} at iteration {iteration} (epoch {epoch + 1}); lower LearningRate (now {lr}).");
 
                     if (iteration >= total) { epochDone = nextBatch >= perEpoch; break; }
                     if (Options.CheckpointEvery > 0 && iteration % Options.CheckpointEvery == 0 && nextBatch < perEpoch) SaveCheckpoint();
@@ -204,7 +203,7 @@ public sealed class InnPretrainer : IDisposable
         {
             WeightsPath = Path.GetFullPath(weights), Iterations = iteration, Completed = epoch >= Options.Epochs,
             ResumedFromIteration = resumedFrom, Validation = history, LastCheckpointPath = lastCheckpoint,
-            Skipped = [.. loader.Skipped, .. valLoader?.Skipped ?? []],
+            Skipped = [.. loader.Skipped, .. valLoader?.Skipped ?? []], SkippedSteps = _guard.Skipped,
         };
     }
 

@@ -25,4 +25,6 @@ public sealed record InnPretrainingProgress
     public string? CheckpointPath { get; init; }
     /// <summary>Unreadable images skipped so far (training and validation).</summary>
     public int SkippedImages { get; init; }
+    /// <summary>Optimizer steps skipped so far because the loss or a gradient was not finite (see <see cref="NonFiniteStepGuard"/>).</summary>
+    public long SkippedSteps { get; init; }
 }
