@@ -107,6 +107,9 @@ public sealed class SuperResolver : IDisposable
     public static SuperResolver WithRandomWeights(SuperResolverOptions options) => new(options, loadWeights: false);
 
     public SuperResolverOptions Options { get; }
+
+    /// <summary>Parameters of the denoiser and the autoencoder together (the "# Params" column of the papers' speed tables).</summary>
+    public long ParameterCount => _unet.parameters().Sum(p => p.numel()) + _vq.parameters().Sum(p => p.numel());
     /// <summary>The config the networks were built from; null when built from modules.</summary>
     public SrConfig? Config { get; }
     /// <summary>The UNet weights file read; null for modules given directly or random weights.</summary>

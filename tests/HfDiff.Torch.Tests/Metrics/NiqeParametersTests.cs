@@ -1,3 +1,4 @@
+using HfDiff.Tests.Common;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
@@ -50,8 +51,8 @@ public class NiqeParametersTests
             var path = Path.Combine(dir, KnownAssets.NiqeBasicSrParams.FileName);
             using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
             {
-                Add(zip, "mu_pris_param.npy", Npy.Float64([36], mu, fortranOrder));
-                Add(zip, "cov_pris_param.npy", Npy.Float64([36, 36], cov, fortranOrder));
+                Add(zip, "mu_pris_param.npy", NpyWriter.Float64([36], mu, fortranOrder));
+                Add(zip, "cov_pris_param.npy", NpyWriter.Float64([36, 36], cov, fortranOrder));
             }
             var p = NiqeParameters.FromNpz(path);
             CollectionAssert.AreEqual(mu, p.Mean.ToArray());
@@ -87,7 +88,7 @@ public class NiqeParametersTests
     public void NpyParse_NonSymmetric2x3_ReturnsRowMajor(bool fortranOrder)
     {
         double[] rowMajor = [1, 2, 3, 4, 5, 6];
-        var a = NpyFile.Parse(Npy.Float64([2, 3], rowMajor, fortranOrder), "m", "mem.npy");
+        var a = NpyFile.Parse(NpyWriter.Float64([2, 3], rowMajor, fortranOrder), "m", "mem.npy");
         CollectionAssert.AreEqual(new[] { 2, 3 }, a.Shape);
         CollectionAssert.AreEqual(rowMajor, a.Data);
     }
@@ -130,7 +131,7 @@ public class NiqeParametersTests
         {
             var path = Path.Combine(dir, "niqe_pris_params.npz");
             using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
-                Add(zip, "mu_pris_param.npy", Npy.Float64([36], new double[36], false));
+                Add(zip, "mu_pris_param.npy", NpyWriter.Float64([36], new double[36], false));
             var e = Assert.ThrowsExactly<AssetFormatException>(() => NiqeParameters.FromNpz(path));
             StringAssert.Contains(e.Message, "cov_pris_param");
             StringAssert.Contains(e.Message, path);
@@ -147,8 +148,8 @@ public class NiqeParametersTests
             var path = Path.Combine(dir, "niqe_pris_params.npz");
             using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
             {
-                Add(zip, "mu_pris_param.npy", Npy.Float64([36], new double[36], false));
-                Add(zip, "cov_pris_param.npy", Npy.Float64([6, 6], new double[36], false));
+                Add(zip, "mu_pris_param.npy", NpyWriter.Float64([36], new double[36], false));
+                Add(zip, "cov_pris_param.npy", NpyWriter.Float64([6, 6], new double[36], false));
             }
             StringAssert.Contains(Assert.ThrowsExactly<AssetFormatException>(() => NiqeParameters.FromNpz(path)).Message, "6x6");
         }
@@ -233,32 +234,6 @@ public class NiqeParametersTests
             BinaryPrimitives.WriteInt32LittleEndian(t, type);
             BinaryPrimitives.WriteInt32LittleEndian(t.AsSpan(4), size);
             return t;
-        }
-    }
-
-    /// <summary>Minimal .npy (format 1.0) writer for little-endian float64 arrays.</summary>
-    static class Npy
-    {
-        public static byte[] Float64(int[] shape, double[] rowMajor, bool fortranOrder)
-        {
-            string shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
-            string dict = $"{{'descr': '<f8', 'fortran_order': {(fortranOrder ? "True" : "False")}, 'shape': {shapeText}, }}";
-            int total = 10 + dict.Length + 1;
-            dict = dict.PadRight(dict.Length + (64 - total % 64) % 64) + "\n";
-            var ms = new MemoryStream();
-            ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-            ms.Write(BitConverter.GetBytes((ushort)dict.Length));
-            ms.Write(Encoding.ASCII.GetBytes(dict));
-            var values = rowMajor;
-            if (fortranOrder && shape.Length == 2)
-            {
-                values = new double[rowMajor.Length];
-                for (int c = 0, k = 0; c < shape[1]; c++)
-                    for (int r = 0; r < shape[0]; r++, k++) values[k] = rowMajor[r * shape[1] + c];
-            }
-            var b = new byte[8];
-            foreach (var v in values) { BinaryPrimitives.WriteDoubleLittleEndian(b, v); ms.Write(b); }
-            return ms.ToArray();
         }
     }
 }
