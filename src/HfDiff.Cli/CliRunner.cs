@@ -22,7 +22,8 @@ internal static class CliRunner
     }
 
     public static bool IsUserError(Exception e) => e is ModelAssetMissingException or ImageDecodeException or CheckpointFormatException
-        or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or IOException or CliUsageException;
+        or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or IOException or CliUsageException
+        or Torch.Training.Core.TrainingResumeException or Torch.Training.Core.TrainingDivergedException;
 
     /// <summary>The model directory option shared by every command that needs pretrained files.</summary>
     public static Option<string?> ModelsOption() => new("--models")

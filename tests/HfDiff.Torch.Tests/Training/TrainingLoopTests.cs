@@ -166,13 +166,13 @@ public class TrainingLoopTests
             using (var s = new Setup("teacher"))
             using (var loop = new TrainingLoop(s.Objective, Options(dir, iterations: 4)))
             {
-                var e = Assert.ThrowsExactly<InvalidOperationException>(() => loop.Run(new SyntheticBatches(3, 5)));
+                var e = Assert.ThrowsExactly<TrainingResumeException>(() => loop.Run(new SyntheticBatches(3, 5)));
                 StringAssert.Contains(e.Message, "Resume");
             }
             using (var s = new Setup("teacher"))
             using (var loop = new TrainingLoop(s.Objective, Options(dir, iterations: 4) with { Resume = true, EmaRate = 0.99, LrSchedule = new SinSrLrSchedule(2e-2, [2, 5]) }))
             {
-                var e = Assert.ThrowsExactly<InvalidOperationException>(() => loop.Run(new SyntheticBatches(3, 5)));
+                var e = Assert.ThrowsExactly<TrainingResumeException>(() => loop.Run(new SyntheticBatches(3, 5)));
                 Console.WriteLine(e.Message);
                 StringAssert.Contains(e.Message, "ema_rate: checkpoint 0.9, now 0.99");
                 StringAssert.Contains(e.Message, "lr_schedule");

@@ -98,7 +98,7 @@ public sealed class TrainingLoop : IDisposable
         if (existing.Count > 0)
         {
             if (!Options.Resume)
-                throw new InvalidOperationException(
+                throw new TrainingResumeException(
                     $"'{Options.OutputFolder}' already holds checkpoints (newest '{Path.GetFileName(existing[0])}'). Resume to continue it, or use a new output folder.");
             var path = existing[0];
             var saved = TrainingCheckpoint.ReadState(path);
@@ -244,7 +244,7 @@ public sealed class TrainingLoop : IDisposable
             if (old != now) diffs.Add($"{key}: checkpoint {old ?? "(absent)"}, now {now ?? "(absent)"}");
         }
         if (diffs.Count > 0)
-            throw new InvalidOperationException(
+            throw new TrainingResumeException(
                 $"Cannot resume from '{path}': the settings differ ({string.Join("; ", diffs)}). Restore them, or use a new output folder.");
     }
 
