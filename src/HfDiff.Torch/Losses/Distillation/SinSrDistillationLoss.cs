@@ -64,6 +64,8 @@ public sealed class SinSrDistillationLoss
         CheckImage(lq, nameof(lq));
         if (gt.shape[0] != lq.shape[0])
             throw new ArgumentException($"gt and lq must have the same batch size; got {gt.shape[0]} and {lq.shape[0]}.", nameof(lq));
+        if (gt.dtype != lq.dtype)
+            throw new ArgumentException($"gt must be float32 like lq (or both float64 for a precision reference); got gt {gt.dtype}, lq {lq.dtype}.", nameof(gt));
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(encoder);
