@@ -19,7 +19,8 @@ namespace HfDiff.Torch.Tests.Training;
 /// <c>input_blocks.1.1.blocks.1.attn.qkv.weight</c>: reference 3.6e-2 from the exact step, ours 6.2e-2 (ours vs reference 5.1e-2).
 /// <see cref="FirstStep_Float64Evaluation_OursAsCloseAsReference"/> asserts that; the loop comparison then uses
 /// <see cref="StudentTolerances"/> (measured: losses 1.5e-4, grad norms 4.2e-4, tracked updates 5.1e-2, final worst tensor
-/// 0.29 and overall 3.9e-2).</para>
+/// 0.29 and overall 3.9e-2; per tensor only gross errors are caught, since one flipped element of a 32-element bias
+/// alone gives 0.35).</para>
 /// </summary>
 [TestClass]
 public class SinSrStudentTrainerTests
@@ -32,7 +33,7 @@ public class SinSrStudentTrainerTests
     [ClassCleanup]
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
-    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 1e-3, UpdatePerTensor = 0.5, UpdateOverall = 0.1 };
+    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 1e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
 
     [TestMethod, TestCategory("Parity.Training")]
     public void Train_FixtureSettings_MatchesOfficialLoop()

@@ -263,4 +263,31 @@ public class TrainingLoopTests
         }
         finally { DeleteDir(dir); }
     }
+
+    [TestMethod]
+    public void Run_MaxGradNorm_ClipsTheGradientBeforeAdam()
+    {
+        // AdamW is invariant to the gradient's scale except through eps (1e-8): clipped to 1e-12 the step is ~lr·1e-4.
+        double Moved(double? maxGradNorm)
+        {
+            var dir = TempDir();
+            try
+            {
+                using var s = new Setup("teacher");
+                var before = Snapshot(s.Model.state_dict());
+                using var loop = new TrainingLoop(s.Objective, Options(dir, iterations: 1) with { MaxGradNorm = maxGradNorm, WeightDecay = 0 });
+                double reported = 0;
+                loop.Run(new SyntheticBatches(3, 5), new TrainingRunHooks { OnIteration = r => reported = r.GradNorm });
+                Assert.IsTrue(reported > 1e-6, $"the reported norm is the one before clipping ({reported})");
+                double moved = before.Max(kv => kv.Value.is_floating_point() ? (s.Model.state_dict()[kv.Key] - kv.Value).abs().max().item<float>() : 0);
+                foreach (var t in before.Values) t.Dispose();
+                return moved;
+            }
+            finally { DeleteDir(dir); }
+        }
+        double free = Moved(null), clipped = Moved(1e-12);
+        Console.WriteLine($"max |Δw| after one step: unclipped {free:E2}, clipped to 1e-12 {clipped:E2}");
+        Assert.IsTrue(free > 1e-3, $"unclipped step {free}");
+        Assert.IsTrue(clipped < 1e-5, $"clipped step {clipped}");
+    }
 }
