@@ -23,7 +23,8 @@ internal static class CliRunner
 
     public static bool IsUserError(Exception e) => e is ModelAssetMissingException or ImageDecodeException or CheckpointFormatException
         or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or IOException or CliUsageException
-        or HfDiff.Torch.Training.NonFiniteTrainingException or HfDiff.Torch.Samplers.NonFiniteOutputException;
+        or HfDiff.Torch.Samplers.NonFiniteOutputException
+        or Torch.Training.Core.TrainingResumeException or Torch.Training.Core.TrainingDivergedException;
 
     /// <summary>The model directory option shared by every command that needs pretrained files.</summary>
     public static Option<string?> ModelsOption() => new("--models")

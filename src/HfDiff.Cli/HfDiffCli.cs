@@ -14,6 +14,7 @@ public static class HfDiffCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(DegradeCommand.Create());
         root.Subcommands.Add(PretrainInnCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

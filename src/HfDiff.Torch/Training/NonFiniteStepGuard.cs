@@ -5,8 +5,9 @@ namespace HfDiff.Torch.Training;
 /// <summary>
 /// Keeps non-finite numbers out of the weights: before each optimizer step, checks the loss and every gradient; a
 /// non-finite one means the step is skipped (gradients zeroed), counted and reported. <see cref="MaxConsecutive"/>
-/// skipped steps in a row stop the run with <see cref="NonFiniteTrainingException"/>, so the last checkpoint written
-/// before them stays the last good one.
+/// skipped steps in a row stop the run with <see cref="Core.TrainingDivergedException"/>, so the last checkpoint written
+/// before them stays the last good one. <see cref="Core.TrainingLoop"/> applies the same rule inside its loop (and keeps the
+/// count in its checkpoints); this class serves loops not built on it yet (the INN pretrainer).
 /// </summary>
 /// <remarks>A single bad step (e.g. one batch whose loss overflows) should not end an hours-long run, and a NaN that
 /// reached Adam's moments would poison every later step; PyTorch's GradScaler skips such steps the same way.</remarks>
@@ -29,7 +30,7 @@ public sealed class NonFiniteStepGuard
     /// otherwise zeroes the gradients, counts the step and returns false, or throws once <see cref="MaxConsecutive"/> are
     /// skipped in a row. <paramref name="where"/> names the iteration for the messages.
     /// </summary>
-    public bool Check(double loss, IEnumerable<Tensor> parameters, string where)
+    public bool Check(double loss, IEnumerable<Tensor> parameters, long iteration, string where, string? lastCheckpoint = null)
     {
         var ps = parameters as IReadOnlyList<Tensor> ?? parameters.ToList();
         bool finite = double.IsFinite(loss) && GradientsFinite(ps);
@@ -38,9 +39,10 @@ public sealed class NonFiniteStepGuard
         Skipped++;
         Consecutive++;
         if (Consecutive >= MaxConsecutive)
-            throw new NonFiniteTrainingException(
+            throw new Core.TrainingDivergedException(
                 $"Training diverged: {Consecutive} steps in a row had a non-finite loss or gradient (last at {where}, loss {loss}); " +
-                "lower the learning rate, or resume from the last checkpoint.");
+                $"no step was taken in them. Last checkpoint: {lastCheckpoint ?? "(none)"}. Lower the learning rate or check the data.",
+                iteration, lastCheckpoint);
         return false;
     }
 
@@ -59,6 +61,3 @@ public sealed class NonFiniteStepGuard
         return total is null || total.item<bool>();
     }
 }
-
-/// <summary>Too many consecutive non-finite training steps.</summary>
-public sealed class NonFiniteTrainingException(string message) : InvalidOperationException(message);

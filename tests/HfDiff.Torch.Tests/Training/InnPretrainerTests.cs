@@ -177,7 +177,7 @@ public class InnPretrainerTests
         {
             using var trainer = new InnPretrainer(Options(data, output) with { LearningRate = 1e30, Epochs = 3, ValFolder = null });
             var recorder = new Recorder();
-            var e = Assert.ThrowsExactly<NonFiniteTrainingException>(() => trainer.Train(recorder));
+            var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingDivergedException>(() => trainer.Train(recorder));
             TestContext.WriteLine(e.Message);
             StringAssert.Contains(e.Message, "5 steps in a row");
             var steps = recorder.Steps;

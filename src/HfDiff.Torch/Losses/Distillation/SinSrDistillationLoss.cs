@@ -50,7 +50,7 @@ public sealed class SinSrDistillationLoss
     /// Computes every term for one batch. Run with gradients enabled; <see cref="SinSrDistillationResult.Total"/> then has a graph
     /// to the student's parameters only (teacher chain and encoder run under no_grad).
     /// </summary>
-    /// <param name="gt">(B, 3, sf·h·f, sf·w·f) float32 HR image in [−1, 1].</param>
+    /// <param name="gt">(B, 3, sf·h·f, sf·w·f) float32 HR image in [−1, 1] (float64 with float64 networks gives a precision reference).</param>
     /// <param name="lq">(B, 3, H_lq, W_lq) float32 LR image in [−1, 1]; also the networks' <c>lq</c> conditioning.</param>
     /// <param name="student">The student network (<c>UNetModelSwin.Forward</c>), called 3–4 times.</param>
     /// <param name="teacher">The frozen teacher network, called T times.</param>
@@ -64,6 +64,8 @@ public sealed class SinSrDistillationLoss
         CheckImage(lq, nameof(lq));
         if (gt.shape[0] != lq.shape[0])
             throw new ArgumentException($"gt and lq must have the same batch size; got {gt.shape[0]} and {lq.shape[0]}.", nameof(lq));
+        if (gt.dtype != lq.dtype)
+            throw new ArgumentException($"gt must be float32 like lq (or both float64 for a precision reference); got gt {gt.dtype}, lq {lq.dtype}.", nameof(gt));
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(encoder);
@@ -225,8 +227,7 @@ public sealed class SinSrDistillationLoss
         ArgumentNullException.ThrowIfNull(x, name);
         if (x.dim() != 4)
             throw new ArgumentException($"{name} must be a (B, C, H, W) image batch; got {x.dim()} dims [{string.Join(", ", x.shape)}].", name);
-        // float32 for training; float64 for our own precision references (tests bound float32 results by them).
         if (x.dtype != ScalarType.Float32 && x.dtype != ScalarType.Float64)
-            throw new ArgumentException($"{name} must be float32 (or float64) in [-1, 1]; got {x.dtype}.", name);
+            throw new ArgumentException($"{name} must be float32 (or float64 for precision references) in [-1, 1]; got {x.dtype}.", name);
     }
 }

@@ -162,7 +162,7 @@ public sealed class InnPretrainer : IDisposable
                         var ce = nn.functional.cross_entropy(logits, y);
                         ce.backward();
                         loss = ce.item<float>();
-                        if (_guard.Check(loss, _model.parameters(), $"iteration {iteration + 1} (epoch {epoch + 1}, lr {lr})")) _optimizer.step();
+                        if (_guard.Check(loss, _model.parameters(), iteration + 1, $"iteration {iteration + 1} (epoch {epoch + 1}, lr {lr})", lastCheckpoint)) _optimizer.step();
                     }
                     iteration++;
                     nextBatch = batch.BatchIndex + 1;

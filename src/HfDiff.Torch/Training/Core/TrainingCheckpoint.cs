@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.Json;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Weights;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Training.Core;
+
+/// <summary>
+/// Training checkpoints: one zip file <c>checkpoint_iter&lt;NNNNNNNNN&gt;.ckpt</c> per save, written atomically (temp file
+/// + rename), holding <c>model.safetensors</c> and <c>ema.safetensors</c> (state dicts with the official keys, exact bits),
+/// <c>optimizer.bin</c> (TorchSharp's AdamW state: step counts and both moments per parameter), <c>rng.bin</c> (the run's
+/// generator state) and <c>state.json</c> (<see cref="TrainingCheckpointState"/>).
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string FilePrefix = "checkpoint_iter";
+    public const string Extension = ".ckpt";
+    const string ModelEntry = "model.safetensors", EmaEntry = "ema.safetensors", OptimizerEntry = "optimizer.bin",
+                 RngEntry = "rng.bin", StateEntry = "state.json";
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static string PathFor(string folder, long iteration) =>
+        Path.Combine(folder, $"{FilePrefix}{iteration.ToString("D9", CultureInfo.InvariantCulture)}{Extension}");
+
+    /// <summary>Checkpoint files in <paramref name="folder"/>, newest first. Temp files are ignored.</summary>
+    public static IReadOnlyList<string> List(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        return Directory.EnumerateFiles(folder, FilePrefix + "*" + Extension)
+            .Select(p => (Path: p, Iteration: ParseIteration(p)))
+            .Where(x => x.Iteration >= 0)
+            .OrderByDescending(x => x.Iteration)
+            .Select(x => x.Path)
+            .ToList();
+    }
+
+    static long ParseIteration(string path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path);
+        return name.StartsWith(FilePrefix, StringComparison.Ordinal)
+               && long.TryParse(name.AsSpan(FilePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var it) ? it : -1;
+    }
+
+    /// <summary>Writes a checkpoint atomically: readers see the previous files or this complete one, never a partial file.</summary>
+    public static void Write(string path, nn.Module model, ExponentialMovingAverage ema, OptimizerHelper optimizer, byte[] rngState,
+                             TrainingCheckpointState state)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(ema);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(state);
+        var modelBytes = SafetensorsBytes(model.state_dict());
+        var emaBytes = SafetensorsBytes(ema.State);
+        using var optimizerBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizerBytes, System.Text.Encoding.UTF8, leaveOpen: true))
+            optimizer.save_state_dict(writer);
+        var stateBytes = JsonSerializer.SerializeToUtf8Bytes(state, Json);
+        AtomicFile.Write(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            Add(zip, ModelEntry, modelBytes);
+            Add(zip, EmaEntry, emaBytes);
+            Add(zip, OptimizerEntry, optimizerBytes.ToArray());
+            Add(zip, RngEntry, rngState);
+            Add(zip, StateEntry, stateBytes);
+        });
+    }
+
+    static byte[] SafetensorsBytes(IReadOnlyDictionary<string, Tensor> sd)
+    {
+        var cpu = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (k, v) in sd) cpu[k] = v.detach().cpu().contiguous();
+            using var ms = new MemoryStream();
+            Safetensors.SaveStateDict(ms, cpu, leaveOpen: true);
+            return ms.ToArray();
+        }
+        finally { foreach (var t in cpu.Values) t.Dispose(); }
+    }
+
+    static void Add(ZipArchive zip, string name, byte[] bytes)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        using var s = entry.Open();
+        s.Write(bytes);
+    }
+
+    /// <summary>Reads only the state. Throws <see cref="CheckpointFormatException"/> naming the file when it is not a checkpoint.</summary>
+    public static TrainingCheckpointState ReadState(string path)
+    {
+        using var zip = OpenZip(path);
+        var state = JsonSerializer.Deserialize<TrainingCheckpointState>(ReadEntry(zip, path, StateEntry), Json)
+                    ?? throw new CheckpointFormatException($"'{path}': {StateEntry} is empty.");
+        if (state.Format != TrainingCheckpointState.CurrentFormat)
+            throw new CheckpointFormatException($"'{path}': checkpoint format '{state.Format}' is not '{TrainingCheckpointState.CurrentFormat}'.");
+        return state;
+    }
+
+    /// <summary>Reads one of the stored state dicts (<c>model</c> or <c>ema</c>) into new CPU tensors the caller owns.</summary>
+    public static Dictionary<string, Tensor> ReadStateDict(string path, bool ema)
+    {
+        using var zip = OpenZip(path);
+        using var ms = new MemoryStream(ReadEntry(zip, path, ema ? EmaEntry : ModelEntry));
+        return Safetensors.LoadStateDict(ms, leaveOpen: false, keysToKeep: null);
+    }
+
+    /// <summary>Restores model, EMA, optimizer and random state; returns the run state.</summary>
+    public static TrainingCheckpointState Restore(string path, nn.Module model, ExponentialMovingAverage ema, OptimizerHelper optimizer, TrainingRandom random)
+    {
+        var state = ReadState(path);
+        var sd = ReadStateDict(path, ema: false);
+        try { Checkpoint.LoadInto(model, sd, strict: true, source: $"'{path}'"); }
+        finally { foreach (var t in sd.Values) t.Dispose(); }
+        var emaSd = ReadStateDict(path, ema: true);
+        try { ema.Load(emaSd, $"'{path}'"); }
+        finally { foreach (var t in emaSd.Values) t.Dispose(); }
+
+        using var zip = OpenZip(path);
+        using (var ms = new MemoryStream(ReadEntry(zip, path, OptimizerEntry)))
+        using (var reader = new BinaryReader(ms))
+        {
+            try { optimizer.load_state_dict(reader); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new CheckpointFormatException($"'{path}': the optimizer state does not fit this model/optimizer ({e.Message}).", e);
+            }
+        }
+        random.SetState(ReadEntry(zip, path, RngEntry));
+        return state;
+    }
+
+    static ZipArchive OpenZip(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
+        try { return ZipFile.OpenRead(path); }
+        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{path}' is not a training checkpoint (not a zip file: {e.Message}).", e); }
+    }
+
+    static byte[] ReadEntry(ZipArchive zip, string path, string name)
+    {
+        var entry = zip.GetEntry(name) ?? throw new CheckpointFormatException($"'{path}' is not a training checkpoint (no {name}).");
+        try
+        {
+            using var s = entry.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            return ms.ToArray();
+        }
+        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{path}': entry {name} is corrupt ({e.Message}).", e); }
+    }
+}

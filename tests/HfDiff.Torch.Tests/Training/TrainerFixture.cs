@@ -1,0 +1,153 @@
+using System.Text.Json;
+using HfDiff.Tests.Common;
+using HfDiff.Torch.Archs.ResShift;
+using HfDiff.Torch.Schedules;
+using HfDiff.Torch.Tests.Samplers;
+using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Weights;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Tests.Training;
+
+/// <summary>
+/// fixtures/trainer (config.json + io.safetensors + final state dicts) with the networks and the batch of the
+/// resshift fixture it names. Every setting, shape and tensor name comes from the fixture files.
+/// </summary>
+sealed class TrainerFixture : IDisposable
+{
+    public TrainerFixture()
+    {
+        Dir = TestPaths.Fixture("trainer");
+        Config = TestPaths.ReadConfig(Dir);
+        Io = new FixtureTensors(Path.Combine(Dir, "io.safetensors"));
+        SourceDir = TestPaths.Fixture("resshift");
+        SourceIo = new FixtureTensors(Path.Combine(SourceDir, "io.safetensors"));
+        ScheduleOptions = ResShiftFixture.ScheduleOptionsFrom(Config.GetProperty("diffusion"));
+        TrackedKeys = Config.GetProperty("tracked_keys").EnumerateArray().Select(e => e.GetString()!).ToList();
+        // README: "resshift_unet_A.pth (teacher; also the teacher-training start), sinsr_unet_B.pth (student start), autoencoder_vq_f4.pth".
+        var source = Config.GetProperty("source_fixture").GetString()!;
+        foreach (var f in new[] { TeacherFile, StudentFile, AutoencoderFile })
+            Assert.IsTrue(source.Contains(f, StringComparison.Ordinal), $"config.json source_fixture does not name {f}: {source}");
+    }
+
+    public const string TeacherFile = "resshift_unet_A.pth", StudentFile = "sinsr_unet_B.pth", AutoencoderFile = "autoencoder_vq_f4.pth";
+
+    public string Dir { get; }
+    public string SourceDir { get; }
+    public JsonElement Config { get; }
+    public FixtureTensors Io { get; }
+    public FixtureTensors SourceIo { get; }
+    public ResShiftScheduleOptions ScheduleOptions { get; }
+    public IReadOnlyList<string> TrackedKeys { get; }
+
+    public JsonElement Section(string name) => Config.GetProperty(name);
+
+    public UNetModelSwin UNet(string role, string file)
+    {
+        var model = new UNetModelSwin(UNetModelSwinOptions.FromJson(Config.GetProperty("unet_kwargs").GetProperty(role)));
+        Checkpoint.LoadInto(model, Path.Combine(SourceDir, file), strict: true);
+        return model;
+    }
+
+    public VQModelTorch Autoencoder()
+    {
+        var vq = new VQModelTorch(VQModelOptions.FromJson(Config.GetProperty("autoencoder_kwargs")));
+        Checkpoint.LoadInto(vq, Path.Combine(SourceDir, AutoencoderFile), strict: true);
+        return vq;
+    }
+
+    public FixedBatchSource Batch() => new(SourceIo["distill.gt"], SourceIo["distill.lq"]);
+
+    public static List<long> Longs(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt64()).ToList();
+
+    public void Dispose()
+    {
+        Io.Dispose();
+        SourceIo.Dispose();
+    }
+}
+
+/// <summary>Returns stored int64 timestep draws in order.</summary>
+sealed class ReplayTimesteps(IReadOnlyList<Tensor> draws) : ITimestepSource
+{
+    public int Count { get; private set; }
+
+    public Tensor Sample(long batch, int numTimesteps, Device device)
+    {
+        int i = Count++;
+        if (i >= draws.Count) Assert.Fail($"Timestep draw #{i + 1} requested; the reference draws only {draws.Count}.");
+        Assert.AreEqual(batch, draws[i].shape[0], $"timestep draw #{i + 1}: batch");
+        return draws[i].to(device).clone();
+    }
+}
+
+/// <summary>Comparisons of training results with the README's measures, collecting the figures for the report.</summary>
+static class TrainingCompare
+{
+    /// <summary>|a − e| / |e| (absolute when e = 0).</summary>
+    public static double Rel(double actual, double expected) => expected == 0 ? Math.Abs(actual) : Math.Abs(actual - expected) / Math.Abs(expected);
+
+    /// <summary>(‖(a − s) − (e − s)‖², ‖e − s‖²) in float64: squared error of the update and squared reference update.</summary>
+    public static (double Err2, double Ref2) Update(Tensor actual, Tensor expected, Tensor start)
+    {
+        using var scope = NewDisposeScope();
+        var a = actual.detach().cpu().to_type(ScalarType.Float64);
+        var e = expected.detach().cpu().to_type(ScalarType.Float64);
+        var s = start.detach().cpu().to_type(ScalarType.Float64);
+        var du = (a - s) - (e - s);
+        var re = e - s;
+        return (du.square().sum().item<double>(), re.square().sum().item<double>());
+    }
+
+    public static bool ExactlyEqual(Tensor a, Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape) || a.dtype != b.dtype) return false;
+        using var scope = NewDisposeScope();
+        return a.detach().cpu().eq(b.detach().cpu()).all().item<bool>();
+    }
+
+    /// <summary>
+    /// Compares a whole state dict with the reference by the update from <paramref name="start"/>: per tensor relative
+    /// L2 ≤ <paramref name="perTensor"/>, over all float tensors ≤ <paramref name="overall"/>; tensors the reference
+    /// leaves unchanged (integer buffers, masks) must be bit-identical. Returns (worst per-tensor, overall).
+    /// </summary>
+    public static (double Worst, string WorstKey, double Overall) StateDict(string what, IReadOnlyDictionary<string, Tensor> ours,
+        IReadOnlyDictionary<string, Tensor> reference, IReadOnlyDictionary<string, Tensor> start, double perTensor, double overall,
+        IReadOnlySet<string> excluded)
+    {
+        CollectionAssert.AreEquivalent(reference.Keys.ToList(), ours.Keys.ToList(), $"{what}: state-dict keys");
+        double err2 = 0, ref2 = 0, worst = 0;
+        string worstKey = "";
+        var failures = new List<string>();
+        foreach (var (key, expected) in reference)
+        {
+            if (excluded.Contains(key)) continue;
+            var actual = ours[key];
+            var s = start[key];
+            if (!expected.is_floating_point() || key.Contains("relative_position_index", StringComparison.Ordinal))
+            {
+                if (!ExactlyEqual(actual, expected)) failures.Add($"{key}: not bit-identical");
+                continue;
+            }
+            var (e2, r2) = Update(actual, expected, s);
+            if (r2 == 0)
+            {
+                if (e2 != 0) failures.Add($"{key}: the reference does not change it, ours moved by {Math.Sqrt(e2):E2}");
+                continue;
+            }
+            double rel = Math.Sqrt(e2 / r2);
+            if (rel > worst) (worst, worstKey) = (rel, key);
+            if (rel > perTensor) failures.Add($"{key}: update rel L2 {rel:E3} > {perTensor:E0}");
+            err2 += e2;
+            ref2 += r2;
+        }
+        double all = Math.Sqrt(err2 / ref2);
+        Console.WriteLine($"{what}: worst per-tensor update rel L2 {worst:E2} ({worstKey}), overall {all:E2}");
+        if (all > overall) failures.Add($"overall update rel L2 {all:E3} > {overall:E0}");
+        if (failures.Count > 0) Assert.Fail($"{what}:\n  " + string.Join("\n  ", failures.Take(20)));
+        return (worst, worstKey, all);
+    }
+
+    public static Dictionary<string, Tensor> Clone(IReadOnlyDictionary<string, Tensor> sd) =>
+        sd.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
+}
