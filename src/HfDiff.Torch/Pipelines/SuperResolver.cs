@@ -76,9 +76,10 @@ public sealed class SuperResolver : IDisposable
         AutoencoderCheckpointPath = vqPath;
         (_unet, _vq, _ownsModules) = (unet, vq, true);
         (Options, Schedule, Steps, PipelineOptions, Device) = plan;
-        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder);
+        (Precision, PrecisionReason) = ResolvePrecision(Options.Precision, Device);
+        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder, Precision);
         _denoiser = new UNetLatentDenoiser(_unet);
-        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder);
+        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder, InferencePrecisions.ScalarType(Precision));
     }
 
     /// <summary>
@@ -95,9 +96,10 @@ public sealed class SuperResolver : IDisposable
         var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions());
         (_unet, _vq, _ownsModules) = (unet, autoencoder, false);
         (Options, Schedule, Steps, PipelineOptions, Device) = plan;
-        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder);
+        (Precision, PrecisionReason) = ResolvePrecision(Options.Precision, Device);
+        Prepare(_unet, _vq, Device, Options.ChannelsLastAutoencoder, Precision);
         _denoiser = new UNetLatentDenoiser(_unet);
-        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder);
+        _autoencoder = new VQLatentAutoencoder(_vq, Options.ChannelsLastAutoencoder, InferencePrecisions.ScalarType(Precision));
     }
 
     /// <summary>
@@ -107,6 +109,10 @@ public sealed class SuperResolver : IDisposable
     public static SuperResolver WithRandomWeights(SuperResolverOptions options) => new(options, loadWeights: false);
 
     public SuperResolverOptions Options { get; }
+
+    /// <summary>The arithmetic in use (<see cref="InferencePrecision.Auto"/> resolved) and why it was chosen.</summary>
+    public InferencePrecision Precision { get; }
+    public string PrecisionReason { get; } = "";
 
     /// <summary>Parameters of the denoiser and the autoencoder together (the "# Params" column of the papers' speed tables).</summary>
     public long ParameterCount => _unet.parameters().Sum(p => p.numel()) + _vq.parameters().Sum(p => p.numel());
@@ -267,7 +273,16 @@ public sealed class SuperResolver : IDisposable
         return VQModelOptions.FromDictionary(ae.Params);
     }
 
-    static void Prepare(UNetModelSwin unet, VQModelTorch vq, Device device, bool channelsLastVq)
+    static (InferencePrecision, string) ResolvePrecision(InferencePrecision requested, Device device)
+    {
+        var (p, why) = InferencePrecisions.Resolve(requested, device);
+        if (p == InferencePrecision.Fp16 && device.type == DeviceType.CPU)
+            throw new ArgumentException("Precision fp16 runs on CUDA only: most libtorch CPU kernels have no float16 version. Use bf16 or auto on the CPU.",
+                nameof(SuperResolverOptions.Precision));
+        return (p, why);
+    }
+
+    static void Prepare(UNetModelSwin unet, VQModelTorch vq, Device device, bool channelsLastVq, InferencePrecision precision)
     {
         unet.eval();
         vq.eval();
@@ -275,6 +290,13 @@ public sealed class SuperResolver : IDisposable
         {
             unet.to(device);
             vq.to(device);
+        }
+        if (precision != InferencePrecision.Fp32)
+        {
+            var type = InferencePrecisions.ScalarType(precision);
+            unet.to(type);
+            vq.to(type);
+            vq.Quantizer.to(ScalarType.Float32);   // the nearest-code search stays float32 (a flipped code is a visible error)
         }
         if (channelsLastVq) ChannelsLast.ConvertParameters(vq);
     }

@@ -64,6 +64,13 @@ public sealed record SuperResolverOptions
     /// </summary>
     public bool ChannelsLastAutoencoder { get; init; }
 
+    /// <summary>
+    /// Arithmetic of the networks: fp32 (default, the reference's CPU numbers), bf16 (CPUs with AVX512_BF16/AMX), fp16
+    /// (CUDA) or auto. Reduced precision keeps the VQ codebook search, GroupNorm statistics and the sampler in float32.
+    /// For modules passed to the module constructor the conversion changes the caller's modules too.
+    /// </summary>
+    public InferencePrecision Precision { get; init; } = InferencePrecision.Fp32;
+
     /// <summary>Explicit UNet options overriding the config's <c>model.params</c> (e.g. the reduced fixture networks).</summary>
     public UNetModelSwinOptions? Unet { get; init; }
 

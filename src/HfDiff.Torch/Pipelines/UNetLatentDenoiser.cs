@@ -19,7 +19,11 @@ public sealed class UNetLatentDenoiser
     public Tensor Denoise(Tensor scaledInput, Tensor timesteps, Tensor lq)
     {
         using var noGrad = no_grad();
-        return Network.Forward(scaledInput, timesteps, lq);
+        var type = Network.ParameterType;
+        if (type == scaledInput.dtype) return Network.Forward(scaledInput, timesteps, lq);
+        // Reduced-precision network (bf16/fp16): in its dtype, out as the sampler's dtype.
+        using var scope = NewDisposeScope();
+        return Network.Forward(scaledInput.to_type(type), timesteps, lq.to_type(type)).to_type(scaledInput.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>The <see cref="LatentDenoiser"/> delegate the samplers take.</summary>

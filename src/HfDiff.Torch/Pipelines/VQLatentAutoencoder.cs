@@ -14,11 +14,16 @@ namespace HfDiff.Torch.Pipelines;
 /// </summary>
 public sealed class VQLatentAutoencoder : ILatentAutoencoder
 {
-    public VQLatentAutoencoder(VQModelTorch model, bool channelsLast = false)
+    public VQLatentAutoencoder(VQModelTorch model, bool channelsLast = false, ScalarType computeType = ScalarType.Float32)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         ChannelsLast = channelsLast;
+        ComputeType = computeType;
     }
+
+    /// <summary>The dtype of the network's convolutions (bf16/fp16 for reduced-precision inference); inputs are cast to it
+    /// and results come back float32, so the sampler's arithmetic stays float32.</summary>
+    public ScalarType ComputeType { get; }
 
     public VQModelTorch Model { get; }
 
@@ -28,6 +33,13 @@ public sealed class VQLatentAutoencoder : ILatentAutoencoder
     public Tensor Encode(Tensor image)
     {
         using var noGrad = no_grad();
+        if (ComputeType != ScalarType.Float32)
+        {
+            using var scope32 = NewDisposeScope();
+            var x = image.to_type(ComputeType);
+            var z = Model.Encode(ChannelsLast ? Pipelines.ChannelsLast.To(x) : x);
+            return z.to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+        }
         if (!ChannelsLast) return Model.Encode(image);
         using var scope = NewDisposeScope();
         // The UNet's Swin layers need NCHW-contiguous latents (they use view()), so the latent leaves contiguous.
@@ -37,6 +49,13 @@ public sealed class VQLatentAutoencoder : ILatentAutoencoder
     public Tensor Decode(Tensor latent)
     {
         using var noGrad = no_grad();
+        if (ComputeType != ScalarType.Float32)
+        {
+            // The latent stays float32 into the float32 codebook search; Decode enters the decoder in its dtype.
+            using var scope32 = NewDisposeScope();
+            var y = Model.Decode(ChannelsLast ? Pipelines.ChannelsLast.To(latent) : latent, forceNotQuantize: false);
+            return y.to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope();
+        }
         if (!ChannelsLast) return Model.Decode(latent, forceNotQuantize: false);
         using var scope = NewDisposeScope();
         return Model.Decode(Pipelines.ChannelsLast.To(latent), forceNotQuantize: false).contiguous().MoveToOuterDisposeScope();

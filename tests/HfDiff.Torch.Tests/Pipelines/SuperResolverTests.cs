@@ -130,10 +130,24 @@ public class SuperResolverTests
         using var out01 = r.SuperResolve(Fx["sin1.lr_01"], SinSrNoise());
         CollectionAssert.AreEqual(Fx["sin1.out_m11"].shape, out01.shape);
         Assert.IsTrue(out01.is_contiguous(), "output is plain contiguous NCHW");
+        // Stage by stage (a whole-image comparison would depend on whether a rounding difference flips a VQ code):
+        // encoder latent, one-step prediction, decoder on the reference's own latent (same codes), then the plumbing.
+        using var padded = LatentSrPipeline.PadToMultiple((Fx["sin1.lr_01"] - 0.5) / 0.5, r.PipelineOptions.PaddingMultiple);
+        using var pipeline = new LatentSrPipeline(r.SamplerFor(1), r.Denoiser, r.LatentAutoencoder, r.PipelineOptions, SinSrNoise());
+        using var zY = pipeline.EncodeFirstStage(padded);
+        var one = ((SinSrOneStepSampler)r.SamplerFor(1)).Run(zY, padded, r.Denoiser, SinSrNoise());
+        using var refDecoded = LatentSrPipeline.CropAndClamp(r.LatentAutoencoder.Decode(Fx["sin1.pred_z0"]), Fx["sin1.lr_01"].shape[2], Fx["sin1.lr_01"].shape[3], Fx.ScheduleOptions.Sf);
+        using var ourDecoded = LatentSrPipeline.CropAndClamp(r.LatentAutoencoder.Decode(one.PredXStart), Fx["sin1.lr_01"].shape[2], Fx["sin1.lr_01"].shape[3], Fx.ScheduleOptions.Sf);
+        double zErr = TensorAssert.RelL2(zY, Fx["sin1.z_y"]), predErr = TensorAssert.RelL2(one.PredXStart, Fx["sin1.pred_z0"]);
+        double decErr = TensorAssert.RelL2(refDecoded, Fx["sin1.out_m11"]);
         using var outM11 = out01 * 2 - 1;
-        double err = TensorAssert.RelL2(outM11, Fx["sin1.out_m11"]);
-        Console.WriteLine($"channels-last VQ, SinSR one-step: out_m11 rel L2 {err:E2}");
-        Assert.IsTrue(err < SingleTolerance, $"sin1.out_m11 rel L2 {err:E3} (channels-last)");
+        double plumbing = TensorAssert.MaxAbs(outM11, ourDecoded);
+        Console.WriteLine($"channels-last VQ, SinSR one-step: z_y {zErr:E2}, pred_z0 {predErr:E2}, decode(reference latent) {decErr:E2}, " +
+                          $"plumbing {plumbing:E1}, image rel L2 {TensorAssert.RelL2(outM11, Fx["sin1.out_m11"]):E2} (reported)");
+        Assert.IsTrue(zErr < SingleTolerance, $"sin1.z_y rel L2 {zErr:E3} (channels-last)");
+        Assert.IsTrue(predErr < SingleTolerance, $"sin1.pred_z0 rel L2 {predErr:E3} (channels-last)");
+        Assert.IsTrue(decErr < SingleTolerance, $"decode of sin1.pred_z0: rel L2 {decErr:E3} (channels-last)");
+        Assert.IsTrue(plumbing < 1e-5, $"public output vs crop/clamp(decode(prediction)): {plumbing:E2}");
     }
 
     [TestMethod, TestCategory("Parity.ResShift")]

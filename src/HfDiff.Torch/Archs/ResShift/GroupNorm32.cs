@@ -36,7 +36,11 @@ public sealed class GroupNorm32 : nn.Module<Tensor, Tensor>
         // float64 (our own precision references) stays float64; reduced precision normalises in float32 as the reference.
         if (x.dtype == ScalarType.Float32 || x.dtype == ScalarType.Float64) return nn.functional.group_norm(x, Groups, weight, bias, Eps);
         using var scope = NewDisposeScope();
-        var y = nn.functional.group_norm(x.to_type(ScalarType.Float32), Groups, weight, bias, Eps).to_type(x.dtype);
+        // The affine parameters stay float32 in the reference's fp16 UNet (convert_to_fp16 skips norms); cast them if the
+        // whole module was converted.
+        var w = weight.dtype == ScalarType.Float32 ? (Tensor)weight : weight.to_type(ScalarType.Float32);
+        var b = bias.dtype == ScalarType.Float32 ? (Tensor)bias : bias.to_type(ScalarType.Float32);
+        var y = nn.functional.group_norm(x.to_type(ScalarType.Float32), Groups, w, b, Eps).to_type(x.dtype);
         return y.MoveToOuterDisposeScope();
     }
 }

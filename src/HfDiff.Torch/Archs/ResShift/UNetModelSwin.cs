@@ -143,6 +143,9 @@ public sealed class UNetModelSwin : nn.Module
     /// <summary>Children are registered explicitly under their PyTorch names; no reflection over fields.</summary>
     protected override void RegisterComponents() { }
 
+    /// <summary>The dtype of the network's weights (float32 unless converted for reduced-precision inference).</summary>
+    public ScalarType ParameterType => _timeEmbed0.weight!.dtype;
+
     /// <summary>
     /// Predicts x0 (START_X) for a batch.
     /// </summary>

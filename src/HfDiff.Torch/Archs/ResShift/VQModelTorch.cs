@@ -76,6 +76,9 @@ public sealed class VQModelTorch : nn.Module
             quant = q.Quant;
         }
         else quant = h;
+        // A float32 codebook under a bf16/fp16 decoder (reduced-precision inference): enter the decoder in its dtype.
+        var decoderType = post_quant_conv.weight!.dtype;
+        if (quant.dtype != decoderType) quant = quant.to_type(decoderType);
         return decoder.call(post_quant_conv.call(quant)).MoveToOuterDisposeScope();
     }
 

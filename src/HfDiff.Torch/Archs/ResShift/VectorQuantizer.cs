@@ -48,6 +48,8 @@ public sealed class VectorQuantizer : nn.Module
             throw new ArgumentException($"Quantizer input must be (B, {EmbeddingDim}, H, W); got shape [{string.Join(",", z.shape)}].", nameof(z));
         using var scope = NewDisposeScope();
         long b = z.shape[0], h = z.shape[2], w = z.shape[3];
+        // Reduced-precision inference keeps the codebook float32: the nearest-code search runs in its dtype.
+        if (z.dtype != embedding.weight!.dtype) z = z.to_type(embedding.weight!.dtype);
         var zp = z.permute(0, 2, 3, 1).contiguous();        // b h w c
         var zFlat = zp.view(-1, EmbeddingDim);
         var e = embedding.weight!;
