@@ -43,6 +43,25 @@ public class CliTests
     }
 
     [TestMethod]
+    public void Score_ImageTooSmallForMetric_PerImageErrorNamingFileSizeAndMinimum()
+    {
+        var sr = TempDir();
+        var gt = TempDir();
+        using (var tiny = TorchSharp.torch.rand(1, 3, 8, 8))
+        {
+            ImageIO.WritePng(tiny, Path.Combine(sr, "tiny.png"));
+            ImageIO.WritePng(tiny, Path.Combine(gt, "tiny.png"));
+        }
+        File.Copy(Path.Combine(Samples, "sr", "rings.png"), Path.Combine(sr, "rings.png"));
+        File.Copy(Path.Combine(Samples, "gt", "rings.png"), Path.Combine(gt, "rings.png"));
+        var (exit, output, err) = Run("score", "--sr", sr, "--gt", gt, "--metrics", "psnr,ssim");
+        Assert.AreEqual(1, exit, err + output);
+        StringAssert.Contains(err, "error: tiny.png: ssim needs images of at least 11×11 pixels (its 11×11 Gaussian window); got 8×8.");
+        Assert.DoesNotContain("rings.png", err);
+        StringAssert.Contains(output, "ssim");
+    }
+
+    [TestMethod]
     public void Score_MissingGtPartner_ExitsNonZeroListingIt()
     {
         var gt = TempDir();

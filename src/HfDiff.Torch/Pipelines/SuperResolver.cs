@@ -52,8 +52,14 @@ public sealed class SuperResolver : IDisposable
         if (loadWeights)
         {
             var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
-            unetPath = options.UnetCheckpoint ?? dir.Require(unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet);
-            vqPath = options.AutoencoderCheckpoint ?? dir.Require(KnownAssets.VqF4);
+            var unetAsset = unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;
+            // Both checkpoints that are not given explicitly must be in the model directory; all missing ones are named at once.
+            var needed = new List<ModelAsset>();
+            if (options.UnetCheckpoint is null) needed.Add(unetAsset);
+            if (options.AutoencoderCheckpoint is null) needed.Add(KnownAssets.VqF4);
+            dir.RequireAll(needed.ToArray());
+            unetPath = options.UnetCheckpoint ?? dir.PathOf(unetAsset.FileName);
+            vqPath = options.AutoencoderCheckpoint ?? dir.PathOf(KnownAssets.VqF4.FileName);
         }
 
         UNetModelSwin? unet = null;
