@@ -18,5 +18,11 @@ public static class HfDiffCli
         return root;
     }
 
-    public static int Run(string[] args) => CliRunner.Run(Build(), args);
+    public static int Run(string[] args)
+    {
+        // Before any convolution: keep libtorch's "Could not initialize NNPACK! Reason: Unsupported hardware." out of
+        // the output (printed on CPUs NNPACK does not support); see TorchNative.TryDisableNnpack.
+        Torch.TorchNative.TryDisableNnpack();
+        return CliRunner.Run(Build(), args);
+    }
 }
