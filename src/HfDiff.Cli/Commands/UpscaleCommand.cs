@@ -74,8 +74,7 @@ internal static class UpscaleCommand
                 using var lr = ImageIO.ReadTensor(file);
                 using var sr = resolver.SuperResolve(lr);
                 ImageIO.WritePng(sr, target);
-                var t = resolver.LastTimings;
-                if (Console.IsOutputRedirected) Console.WriteLine($"{Path.GetFileName(file)} -> {Path.GetFileName(target)} ({t})");
+                progress.Log($"{Path.GetFileName(file)} -> {Path.GetFileName(target)}: {resolver.LastTimings}", Console.Out);
             }
             catch (Exception e) when (CliRunner.IsUserError(e))
             {
