@@ -96,7 +96,7 @@ internal static class ScoreCommand
             void Fail(int k, Exception e)
             {
                 failed[k] = true;
-                progress.Log($"error: {Path.GetFileName(chunk[k].Sr)}: {e.Message}");
+                progress.Log($"error: {Path.GetFileName(chunk[k].Sr)}: {CliRunner.Message(e)}");
             }
             using (var scope = NewDisposeScope())
             using (var _ = no_grad())

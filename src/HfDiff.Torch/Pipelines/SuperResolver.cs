@@ -223,8 +223,9 @@ public sealed class SuperResolver : IDisposable
         int padding = options.PaddingMultiple ?? (unet.CodeBase == UNetCodeBase.ResShift ? unet.LqSize : SuperResolverOptions.SinSrPaddingMultiple);
         if (padding < 1)
             throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.PaddingMultiple), padding, $"PaddingMultiple must be >= 1; got {padding}.");
-        if (options.TileSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize, $"TileSize must be >= 1; got {options.TileSize}.");
+        if (options.TileSize < padding)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize,
+                $"TileSize must be >= {padding}, the network's input multiple (every tile is padded up to a multiple of it); got {options.TileSize}.");
         if (options.TileStride < 1 || options.TileStride > options.TileSize)
             throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileStride), options.TileStride,
                 $"TileStride must be in [1, TileSize = {options.TileSize}]; got {options.TileStride}.");
