@@ -11,6 +11,7 @@ public static class HfDiffCli
         var root = new RootCommand("hfdiff — one-step diffusion super-resolution (HF-Diff, SinSR, ResShift) and SR quality metrics on TorchSharp.");
         root.Subcommands.Add(UpscaleCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(DegradeCommand.Create());
         root.Subcommands.Add(PretrainInnCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
