@@ -47,8 +47,10 @@ internal static class CliRunner
             var suffix = $" (Parameter '{name}')";
             if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
         }
+        // Only option errors speak of option names; file and decode errors are left alone (their paths could match a name).
+        if (e is not ArgumentException) return message;
         foreach (var (api, flag) in Flags)
-            message = Regex.Replace(message, $@"(?<![\w.-]){Regex.Escape(api)}(?![\w])", flag);
+            message = Regex.Replace(message, $@"(?<![\w./-]){Regex.Escape(api)}(?![\w/])", flag);
         return message;
     }
 
