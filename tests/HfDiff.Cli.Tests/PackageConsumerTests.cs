@@ -86,7 +86,13 @@ public class PackageConsumerTests
             try { Directory.Delete(work, true); } catch (IOException) { }
             // The test version must not pile up in the global packages folder.
             var cached = Path.Combine(globalPackages, "hfdiff.torch", version);
-            try { if (Directory.Exists(cached)) Directory.Delete(cached, true); } catch (IOException) { }
+            try
+            {
+                if (Directory.Exists(cached)) Directory.Delete(cached, true);
+                var id = Path.GetDirectoryName(cached)!;
+                if (Directory.Exists(id) && !Directory.EnumerateFileSystemEntries(id).Any()) Directory.Delete(id);
+            }
+            catch (IOException) { }
         }
     }
 }
