@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Weights;
@@ -16,9 +17,41 @@ internal static class CliRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Message(e)}");
             return 2;
         }
+    }
+
+    /// <summary>API option names (SuperResolverOptions, degradation and training options) and the flags that set them.</summary>
+    static readonly (string Api, string Flag)[] Flags =
+    [
+        ("TileSize", "--tile"), ("TileStride", "--tile-stride"), ("Steps", "--steps"), ("Seed", "--seed"), ("Device", "--device"),
+        ("Config", "--config"), ("UnetCheckpoint", "--unet"), ("AutoencoderCheckpoint", "--autoencoder"), ("ModelDirectory", "--models"),
+        ("gtSize", "--gt-size"), ("GtSize", "--gt-size"), ("Scale", "--scale"), ("BatchSize", "--batch-size"), ("batchSize", "--batch-size"),
+        ("Epochs", "--epochs"), ("LearningRate", "--lr"), ("MaxIterations", "--max-iterations"), ("CheckpointEvery", "--checkpoint-every"),
+        ("CropSize", "--crop"), ("TrainFolder", "--train"), ("ValFolder", "--val"), ("OutputFolder", "--out"),
+    ];
+
+    /// <summary>
+    /// The message a user sees: .NET's " (Parameter 'X')" and "Actual value was N." suffixes dropped, and API option
+    /// names replaced by the CLI flags that set them (<c>TileSize must be >= 1</c> → <c>--tile must be >= 1</c>).
+    /// </summary>
+    public static string Message(Exception e)
+    {
+        var message = e.Message;
+        if (e is ArgumentException a && a.ParamName is { } name)
+        {
+            int actual = message.IndexOf("\nActual value was ", StringComparison.Ordinal);
+            if (e is ArgumentOutOfRangeException && actual < 0) actual = message.IndexOf(Environment.NewLine + "Actual value was ", StringComparison.Ordinal);
+            if (actual >= 0) message = message[..actual].TrimEnd('\r');
+            var suffix = $" (Parameter '{name}')";
+            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+        }
+        // Only option errors speak of option names; file and decode errors are left alone (their paths could match a name).
+        if (e is not ArgumentException) return message;
+        foreach (var (api, flag) in Flags)
+            message = Regex.Replace(message, $@"(?<![\w./-]){Regex.Escape(api)}(?![\w/])", flag);
+        return message;
     }
 
     public static bool IsUserError(Exception e) => e is ModelAssetMissingException or ImageDecodeException or CheckpointFormatException

@@ -12,6 +12,7 @@ public static class HfDiffCli
         root.Subcommands.Add(UpscaleCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(DegradeCommand.Create());
         root.Subcommands.Add(PretrainInnCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
@@ -20,5 +21,11 @@ public static class HfDiffCli
         return root;
     }
 
-    public static int Run(string[] args) => CliRunner.Run(Build(), args);
+    public static int Run(string[] args)
+    {
+        // Before any convolution: keep libtorch's "Could not initialize NNPACK! Reason: Unsupported hardware." out of
+        // the output (printed on CPUs NNPACK does not support); see TorchNative.TryDisableNnpack.
+        Torch.TorchNative.TryDisableNnpack();
+        return CliRunner.Run(Build(), args);
+    }
 }

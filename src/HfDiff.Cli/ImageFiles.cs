@@ -8,11 +8,21 @@ internal static class ImageFiles
 
     public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path));
 
-    /// <summary>Image files of a folder (or the file itself), sorted by name (ordinal).</summary>
+    /// <summary>
+    /// Image files of a folder (or the file itself), sorted by name (ordinal). A path that is neither is reported as a
+    /// missing file when it names an image file, else as a missing file or folder; a FIFO or device is refused unread.
+    /// </summary>
     public static List<string> List(string pathOrDir)
     {
-        if (File.Exists(pathOrDir)) return [pathOrDir];
-        if (!Directory.Exists(pathOrDir)) throw new DirectoryNotFoundException($"Folder not found: '{pathOrDir}'.");
+        if (File.Exists(pathOrDir))
+        {
+            Torch.Imaging.RegularFile.Require(pathOrDir);
+            return [pathOrDir];
+        }
+        if (!Directory.Exists(pathOrDir))
+            throw IsImage(pathOrDir)
+                ? new FileNotFoundException($"File not found: '{pathOrDir}'.", pathOrDir)
+                : new FileNotFoundException($"No such file or folder: '{pathOrDir}'.", pathOrDir);
         return Directory.EnumerateFiles(pathOrDir).Where(IsImage).OrderBy(Path.GetFileName, StringComparer.Ordinal).ToList();
     }
 

@@ -58,6 +58,40 @@ public class BenchCommandTests
     }
 
     [TestMethod]
+    [DataRow("lpips", "30", "31×31")]
+    [DataRow("lpips-vgg", "15", "16×16")]
+    public void BenchIqa_SizeBelowNetworkMinimum_RefusedInOneLineBeforeTiming(string metric, string size, string minimum)
+    {
+        var (exit, output, err) = Run("bench", "iqa", "--size", size, "--runs", "1", "--metrics", metric);
+        Assert.AreEqual(2, exit, err + output);
+        StringAssert.Contains(err, $"--size {size}: {metric} needs images of at least {minimum} pixels");
+        StringAssert.Contains(err, $"got {size}×{size}");
+        Assert.AreEqual(1, err.TrimEnd().Split('\n').Length, "one line: " + err);
+        Assert.DoesNotContain("median", output);
+    }
+
+    [TestMethod]
+    public void BenchMetrics_SizeBelowSsimWindow_RefusedNamingMinimum()
+    {
+        var (exit, _, err) = Run("bench", "metrics", "--size", "8", "--runs", "1", "--metrics", "psnr,ssim");
+        Assert.AreEqual(2, exit, err);
+        StringAssert.Contains(err, "ssim needs images of at least 11×11 pixels");
+        StringAssert.Contains(err, "got 8×8");
+    }
+
+    [TestMethod]
+    public void BenchMetrics_NoNiqeParameters_SkipsNiqeWithNoteAndTimesTheOthers()
+    {
+        var models = TempDir();
+        var (exit, output, err) = Run("bench", "metrics", "--size", "64", "--runs", "1", "--models", models);
+        Assert.AreEqual(0, exit, err + output);
+        AssertTimedLine(output, "psnr", "ms");
+        AssertTimedLine(output, "ssim", "ms");
+        StringAssert.Contains(output, "niqe     skipped:");
+        StringAssert.Contains(output, "niqe_modelparameters.mat");
+    }
+
+    [TestMethod]
     public void BenchIqa_UnknownMetric_ExitsNonZeroNamingIt()
     {
         var (exit, _, err) = Run("bench", "iqa", "--metrics", "lpips,nope");

@@ -43,6 +43,62 @@ public class CliTests
     }
 
     [TestMethod]
+    public void Score_ImageTooSmallForMetric_PerImageErrorNamingFileSizeAndMinimum()
+    {
+        var sr = TempDir();
+        var gt = TempDir();
+        using (var tiny = TorchSharp.torch.rand(1, 3, 8, 8))
+        {
+            ImageIO.WritePng(tiny, Path.Combine(sr, "tiny.png"));
+            ImageIO.WritePng(tiny, Path.Combine(gt, "tiny.png"));
+        }
+        File.Copy(Path.Combine(Samples, "sr", "rings.png"), Path.Combine(sr, "rings.png"));
+        File.Copy(Path.Combine(Samples, "gt", "rings.png"), Path.Combine(gt, "rings.png"));
+        var (exit, output, err) = Run("score", "--sr", sr, "--gt", gt, "--metrics", "psnr,ssim");
+        Assert.AreEqual(1, exit, err + output);
+        StringAssert.Contains(err, "error: tiny.png: ssim needs images of at least 11×11 pixels (its 11×11 Gaussian window); got 8×8.");
+        Assert.DoesNotContain("rings.png", err);
+        StringAssert.Contains(output, "ssim");
+    }
+
+    /// <summary>A BasicSR-layout niqe_pris_params.npz (mean 0, identity covariance) in a new model directory.</summary>
+    static string ModelsWithNiqeNpz()
+    {
+        static byte[] Npy(int[] shape, double[] values)
+        {
+            var header = $"{{'descr': '<f8', 'fortran_order': False, 'shape': ({string.Join(", ", shape)}{(shape.Length == 1 ? "," : "")}), }}";
+            int total = 10 + header.Length + 1;
+            header = header.PadRight(header.Length + (64 - total % 64) % 64) + "\n";
+            using var ms = new MemoryStream();
+            ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+            ms.Write(BitConverter.GetBytes((ushort)header.Length));
+            ms.Write(System.Text.Encoding.ASCII.GetBytes(header));
+            foreach (var v in values) ms.Write(BitConverter.GetBytes(v));
+            return ms.ToArray();
+        }
+        var models = TempDir();
+        var cov = new double[36 * 36];
+        for (int i = 0; i < 36; i++) cov[i * 36 + i] = 1;
+        using var zip = System.IO.Compression.ZipFile.Open(Path.Combine(models, "niqe_pris_params.npz"), System.IO.Compression.ZipArchiveMode.Create);
+        foreach (var (name, bytes) in new[] { ("mu_pris_param.npy", Npy([1, 36], new double[36])), ("cov_pris_param.npy", Npy([36, 36], cov)) })
+        {
+            using var entry = zip.CreateEntry(name).Open();
+            entry.Write(bytes);
+        }
+        return models;
+    }
+
+    [TestMethod]
+    public void Score_NiqeOnBundled128Samples_PerImageErrorNamingFileAndTwoBlockMinimum()
+    {
+        var (exit, output, err) = Run("score", "--sr", Path.Combine(Samples, "sr"), "--metrics", "niqe", "--models", ModelsWithNiqeNpz());
+        Assert.AreEqual(1, exit, err + output);
+        foreach (var file in new[] { "checks.png", "rings.png", "stripes.png" })
+            StringAssert.Contains(err, $"error: {file}: niqe needs images with at least two 96×96 blocks, i.e. at least 96×192 or 192×96 pixels; got 128×128 (1 block).");
+        StringAssert.Contains(err, "3 of 3 image(s) failed.");
+    }
+
+    [TestMethod]
     public void Score_MissingGtPartner_ExitsNonZeroListingIt()
     {
         var gt = TempDir();

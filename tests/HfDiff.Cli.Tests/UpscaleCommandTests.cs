@@ -44,6 +44,8 @@ public class UpscaleCommandTests
 
         var first = CliHarness.Run(Args());
         Assert.AreEqual(0, first.Exit, first.Err + first.Out);
+        StringAssert.Contains(first.Out, "lr.png -> lr.png: encode ");   // timings as a readable line, not a raw record
+        Assert.DoesNotContain("SuperResolverTimings", first.Out + first.Err);
         var written = ImageIO.Read(Path.Combine(output, "lr.png"));
         var lr = ImageIO.Read(Path.Combine(s.Input, "lr.png"));
         Assert.AreEqual(4 * lr.Width, written.Width);

@@ -42,16 +42,29 @@ internal static partial class BenchCommand
         {
             ApplyThreads(parse.GetValue(threads));
             int n = parse.GetValue(size), r = parse.GetValue(runs);
-            if (n < 96) throw new CliUsageException($"--size must be >= 96 (one NIQE block); got {n}.");
+            if (n < 1) throw new CliUsageException($"--size must be >= 1; got {n}.");
             if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
             var gen = new Generator(seed: 20260101);
             using var gt = rand([1, 3, n, n], generator: gen).mul(255).round().div(255);
             using var sr = (gt + 0.05 * randn([1, 3, n, n], generator: gen)).clamp(0, 1).mul(255).round().div(255);
             var dir = Torch.Assets.ModelDirectory.Resolve(parse.GetValue(models));
             Console.WriteLine($"{n}x{n} pair, {r} runs after one warm-up");
-            foreach (var name in parse.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var names = parse.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var name in names)
+                if (!MetricRegistry.IsRegistered(name))
+                    throw new CliUsageException($"--metrics: unknown metric '{name}'; choose from {string.Join(", ", MetricRegistry.Names)}.");
+            foreach (var name in names)
             {
-                using var metric = MetricRegistry.Create(name, new Dictionary<string, string>(), dir);
+                IImageQualityMetric created;
+                try { created = MetricRegistry.Create(name, new Dictionary<string, string>(), dir); }
+                catch (Torch.Assets.ModelAssetMissingException e)
+                {
+                    // A missing pretrained file (e.g. NIQE's parameters) skips that metric; the others are still timed.
+                    Console.WriteLine($"{name,-8} skipped: {e.Summary}");
+                    continue;
+                }
+                using var metric = created;
+                if (metric.SizeProblem(n, n) is { } problem) throw new CliUsageException($"--size {n}: {problem}");
                 double value = 0;
                 var stats = BenchTimer.Time(r, () => value = metric.Score(sr, metric.Mode == MetricMode.FullReference ? gt : null));
                 Console.WriteLine($"{name,-8} {stats}   value {value:G8}");

@@ -33,7 +33,7 @@ internal static partial class BenchCommand
         {
             ApplyThreads(parse.GetValue(threads));
             int n = parse.GetValue(size), r = parse.GetValue(runs);
-            if (n < 32) throw new CliUsageException($"--size must be >= 32 (CLIP's ResNet reduces by 32, AlexNet needs 31); got {n}.");
+            if (n < 1) throw new CliUsageException($"--size must be >= 1; got {n}.");
             if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
             int b = parse.GetValue(batch);
             if (b < 1) throw new CliUsageException($"--batch must be >= 1; got {b}.");
@@ -53,6 +53,8 @@ internal static partial class BenchCommand
             {
                 using var metric = CreateRandomIqaMetric(name, dir);
                 if (metric is null) continue;
+                // Before any image reaches libtorch: a too-small size is a one-line error naming the minimum, not a native crash.
+                if (metric.SizeProblem(n, n) is { } problem) throw new CliUsageException($"--size {n}: {problem}");
                 double value = 0;
                 var stats = b == 1
                     ? BenchTimer.Time(r, () => value = metric.Score(sr, metric.Mode == MetricMode.FullReference ? gt : null))
@@ -131,6 +133,7 @@ internal static partial class BenchCommand
         public string Name => _metric.Name;
         public MetricMode Mode => _metric.Mode;
         public bool LowerIsBetter => _metric.LowerIsBetter;
+        public string? SizeProblem(long height, long width) => _metric.SizeProblem(height, width);
         public double Score(Tensor distorted, Tensor? reference = null) => _metric.Score(distorted, reference);
         public IReadOnlyList<double> ScoreBatch(IReadOnlyList<Tensor> distorted, IReadOnlyList<Tensor>? references = null) => _metric.ScoreBatch(distorted, references);
         public void Dispose() { _metric.Dispose(); model.Dispose(); }

@@ -32,6 +32,11 @@ internal static class DegradeCommand
                 : int.TryParse(sizeText, out var n) && n > 0 ? n
                 : throw new CliUsageException($"--gt-size must be a positive number or 'none'; got '{sizeText}'.");
             if (size is int g && g % opts.Scale != 0) throw new CliUsageException($"--gt-size {g} must be a multiple of the scale {opts.Scale}.");
+            int minimum;
+            using (var degradation = new RealEsrganDegradation(opts)) minimum = degradation.MinimumInputSize;
+            if (size is int g2 && g2 < minimum)
+                throw new CliUsageException($"--gt-size {g2} is too small for the degradation: the smallest is {(minimum + opts.Scale - 1) / opts.Scale * opts.Scale} " +
+                                            $"(a multiple of the scale {opts.Scale} that is at least {minimum}, for the kernels' padding after the worst-case resizes).");
             return Run(parse.GetValue(input)!, parse.GetValue(output)!, opts, size, parse.GetValue(seed), parse.GetValue(overwrite));
         });
         return cmd;
@@ -62,7 +67,7 @@ internal static class DegradeCommand
             catch (Exception e) when (CliRunner.IsUserError(e))
             {
                 failed++;
-                progress.Log($"error: {file}: {e.Message}");
+                progress.Log($"error: {file}: {CliRunner.Message(e)}");
             }
             finally { progress.Tick(); }
         }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using HfDiff.Torch.Assets;
-using ShellProgressBar;
 
 namespace HfDiff.Cli.Commands;
 
@@ -99,42 +98,30 @@ internal static class ModelsCommand
         _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.00 'GB'", CultureInfo.InvariantCulture),
     };
 
-    /// <summary>A byte progress bar for one file on interactive terminals; silent when output is redirected (logs, tests).</summary>
-    sealed class ByteProgress : IProgress<(long Done, long? Total)>, IDisposable
+    /// <summary>Download progress of one file on stderr (a live line on terminals, plain lines otherwise; see <see cref="Progress"/>).</summary>
+    sealed class ByteProgress(string name) : IProgress<(long Done, long? Total)>, IDisposable
     {
-        const int Ticks = 1000;
-        readonly ProgressBar _bar;
-        readonly string _name;
-        int _lastTick = -1;
-        long _lastDone = -1;
+        Progress? _progress;
+        long _lastUnknown = -1;
 
-        ByteProgress(string name)
-        {
-            _name = name;
-            _bar = new ProgressBar(Ticks, name, new ProgressBarOptions { ProgressCharacter = '─', CollapseWhenFinished = true, DisplayTimeInRealTime = false });
-        }
-
-        public static ByteProgress? Create(string name) =>
-            Console.IsOutputRedirected || Console.IsErrorRedirected ? null : new ByteProgress(name);
+        public static ByteProgress Create(string name) => new(name);
 
         public void Report((long Done, long? Total) value)
         {
             var (done, total) = value;
             if (total is long t && t > 0)
             {
-                int tick = (int)Math.Min(Ticks, done * Ticks / t);
-                if (tick == _lastTick) return;
-                _lastTick = tick;
-                _bar.Tick(tick, $"{_name}  {FormatSize(done)} / {FormatSize(t)}");
+                _progress ??= Progress.Create(t, name, v => FormatSize((long)v));
+                _progress.SetDone(done);
             }
-            else if (done - _lastDone >= 1 << 20 || _lastDone < 0)
+            else if (done - _lastUnknown >= 16L << 20 || _lastUnknown < 0)
             {
-                // Unknown size: the message counts bytes, the bar stays put.
-                _lastDone = done;
-                _bar.Message = $"{_name}  {FormatSize(done)}";
+                // Unknown size: a plain line every 16 MB.
+                _lastUnknown = done;
+                Console.Error.WriteLine($"{name} {FormatSize(done)}");
             }
         }
 
-        public void Dispose() => _bar.Dispose();
+        public void Dispose() => _progress?.Dispose();
     }
 }

@@ -50,10 +50,22 @@ internal static class PretrainInnCommand
                 Extractor = defaults.Extractor with { NumClasses = classes, Channels = parse.GetValue(channels), NumNodes = parse.GetValue(nodes) },
             };
             using var trainer = new InnPretrainer(options);
+            Progress? progress = null;
             var result = trainer.Train(new SynchronousProgress(p =>
             {
-                if (p.Stage != InnPretrainingStage.Step || p.Iteration % 20 == 0 || p.Iteration == p.TotalIterations) Console.WriteLine(Describe(p));
+                if (progress is null)
+                {
+                    progress = Progress.Create(p.TotalIterations, "iterations");
+                    if (p.Iteration > 0) progress.StartAt(p.Iteration);
+                }
+                if (p.Stage == InnPretrainingStage.Step)
+                {
+                    progress.Suffix = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4} lr {p.LearningRate:G3} {p.ImagesPerSecond:F1} img/s");
+                    progress.SetDone(p.Iteration);
+                }
+                else progress.Log(Describe(p), Console.Out);
             }));
+            progress?.Dispose();
             Console.WriteLine($"weights: {result.WeightsPath}");
             if (result.Skipped.Count > 0) Console.Error.WriteLine($"{result.Skipped.Count} unreadable image(s) skipped.");
             // A run that stopped at --max-iterations as asked is a success; otherwise every epoch must have run.

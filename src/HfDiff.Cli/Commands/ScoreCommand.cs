@@ -96,7 +96,7 @@ internal static class ScoreCommand
             void Fail(int k, Exception e)
             {
                 failed[k] = true;
-                progress.Log($"error: {Path.GetFileName(chunk[k].Sr)}: {e.Message}");
+                progress.Log($"error: {Path.GetFileName(chunk[k].Sr)}: {CliRunner.Message(e)}");
             }
             using (var scope = NewDisposeScope())
             using (var _ = no_grad())
@@ -136,7 +136,9 @@ internal static class ScoreCommand
             var (score, error) = results[k];
             if (error is null) { values[read[k].Index][column] = score; continue; }
             if (!CliRunner.IsUserError(error)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
-            fail(read[k].Index, new ArgumentException($"{metric.Name}: {error.Message}", error));
+            // Size errors already start with the metric's name ("lpips needs images of at least 31×31 pixels …").
+            var message = error.Message.StartsWith(metric.Name + " ", StringComparison.Ordinal) ? error.Message : $"{metric.Name}: {error.Message}";
+            fail(read[k].Index, new ArgumentException(message, error));
         }
     }
 

@@ -20,7 +20,7 @@ internal static class UpscaleCommand
         var config = new Option<string>("--config") { Description = "sinsr, resshift, or an official YAML config file.", DefaultValueFactory = _ => "sinsr" };
         var steps = new Option<int?>("--steps") { Description = "1 (one-step) or T (15, the ResShift chain); default by model." };
         var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512)." };
-        var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448)." };
+        var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448); default 7/8 of --tile, the official overlap ratio." };
         var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
         var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs." };
@@ -42,12 +42,11 @@ internal static class UpscaleCommand
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device)!,
                 TileSize = parse.GetValue(tile) ?? defaults.TileSize,
-                TileStride = parse.GetValue(stride) ?? Math.Min(defaults.TileStride, parse.GetValue(tile) ?? defaults.TileStride),
+                TileStride = parse.GetValue(stride) ?? DefaultStride(parse.GetValue(tile), defaults),
             };
             var files = parse.GetValue(inputs)!.SelectMany(ImageFiles.List).ToList();
             if (files.Count == 0) throw new CliUsageException("No input images.");
             var outDir = parse.GetValue(output)!;
-            Directory.CreateDirectory(outDir);
             var duplicates = files.GroupBy(f => Path.GetFileNameWithoutExtension(f), StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
             if (duplicates.Count > 0) throw new CliUsageException($"Several inputs would write the same output name: {string.Join(", ", duplicates.Take(10))}.");
             return Run(files, outDir, options, parse.GetValue(overwrite), parse.GetValue(skipExisting));
@@ -55,9 +54,23 @@ internal static class UpscaleCommand
         return cmd;
     }
 
+    /// <summary>
+    /// The stride for <c>--tile N</c> without <c>--tile-stride</c>: the official overlap ratio (448/512 = 7/8), so tiles
+    /// still overlap and are blended; at least 1 and, for N ≥ 2, less than N.
+    /// </summary>
+    internal static int DefaultStride(int? tile, SuperResolverOptions defaults)
+    {
+        if (tile is not int n) return defaults.TileStride;
+        if (n < 2) return Math.Max(1, n);
+        return Math.Clamp((int)((long)n * defaults.TileStride / defaults.TileSize), 1, n - 1);
+    }
+
     static int Run(List<string> files, string outDir, SuperResolverOptions options, bool overwrite, bool skipExisting)
     {
         using var resolver = new SuperResolver(options);
+        // Created only now: a run that fails on its options or checkpoints leaves no empty output folder behind.
+        bool created = !Directory.Exists(outDir);
+        Directory.CreateDirectory(outDir);
         Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}; output in {outDir}");
         int failed = 0, skipped = 0;
         using var progress = Progress.Create(files.Count, "upscaling");
@@ -74,17 +87,17 @@ internal static class UpscaleCommand
                 using var lr = ImageIO.ReadTensor(file);
                 using var sr = resolver.SuperResolve(lr);
                 ImageIO.WritePng(sr, target);
-                var t = resolver.LastTimings;
-                if (Console.IsOutputRedirected) Console.WriteLine($"{Path.GetFileName(file)} -> {Path.GetFileName(target)} ({t})");
+                progress.Log($"{Path.GetFileName(file)} -> {Path.GetFileName(target)}: {resolver.LastTimings}", Console.Out);
             }
             catch (Exception e) when (CliRunner.IsUserError(e))
             {
                 failed++;
-                progress.Log($"error: {file}: {e.Message}");
+                progress.Log($"error: {file}: {CliRunner.Message(e)}");
             }
             finally { progress.Tick(); }
         }
         progress.Dispose();
+        if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
         Console.WriteLine($"done: {files.Count - failed - skipped} written, {skipped} skipped, {failed} failed.");
         return failed > 0 ? 1 : 0;
     }

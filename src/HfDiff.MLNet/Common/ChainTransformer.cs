@@ -16,6 +16,7 @@ public abstract class ChainTransformer : ITransformer
     public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _chain.GetOutputSchema(inputSchema);
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _chain.GetRowToRowMapper(inputSchema);
-    public IDataView Transform(IDataView input) => _chain.Transform(input);
+    /// <summary>The chain's output; errors raised while cursoring it come out as raised, not wrapped in ML.NET's worker exceptions.</summary>
+    public IDataView Transform(IDataView input) => new UnwrappingDataView(_chain.Transform(input));
     void ICanSaveModel.Save(ModelSaveContext ctx) => _chain.Save(ctx);
 }

@@ -29,12 +29,14 @@ public sealed class ImageQualityCatalog
         }).ToArray();
         // One cursor for all columns: the images are decoded and each scorer's batches run once, not once per column.
         var values = columns.Select(_ => new List<double>()).ToArray();
-        using (var cursor = data.GetRowCursor(columns))
+        // A row's error surfaces as raised (e.g. "ssim on 'a.png': …"), not inside ML.NET's worker exceptions.
+        Common.MLNetErrors.Unwrapped(() =>
         {
+            using var cursor = data.GetRowCursor(columns);
             var getters = columns.Select(c => DoubleGetter(cursor, c)).ToArray();
             while (cursor.MoveNext())
                 for (int i = 0; i < getters.Length; i++) values[i].Add(getters[i]());
-        }
+        });
         var perRow = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
         for (int i = 0; i < columns.Length; i++) perRow[columns[i].Name] = values[i];
         return new ImageQualityMetrics(perRow);

@@ -75,6 +75,9 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
         if (_mode == MetricMode.FullReference) inputs.Add((ScorerColumns.Reference, _options.ReferenceColumnName!));
         // One scorer (one metric instance) serves both the batched view and the row-by-row mapping (PredictionEngine).
         var scorer = new ScorerMapping();
+        // The metric is built now (and reused by every row): missing weight files and options its constructor refuses
+        // fail here, at Fit, rather than at the first row inside Evaluate.
+        scorer.Prepare(_config.Encode());
         return ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), ScorerColumns.Config, inputs,
             env => new BatchedScoringTransformer((_mode, kind) switch
             {

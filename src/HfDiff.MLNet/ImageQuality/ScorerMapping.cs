@@ -30,6 +30,9 @@ internal sealed class ScorerMapping
 
     (IImageQualityMetric Metric, ScorerConfig Config, object Gate) Get(string encoded) => _metrics.Get(encoded);
 
+    /// <summary>Builds (and caches) the metric of <paramref name="config"/> now; its construction errors are thrown here.</summary>
+    public void Prepare(string config) => Get(config);
+
     /// <summary>The batch size the configuration asks for.</summary>
     public int BatchSizeOf(string config) => Get(config).Config.BatchSize;
 

@@ -22,6 +22,8 @@ public static class ImageIO
     {
         options ??= ImageReadOptions.Default;
         if (!File.Exists(path)) throw new ImageDecodeException(path, "file not found.");
+        // Before reading: a FIFO would block and a device such as /dev/zero would never end.
+        if (RegularFile.Check(path) == false) throw new ImageDecodeException(path, "not a regular file (a FIFO, device or socket); give an image file.");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) { throw new ImageDecodeException(path, e.Message, e); }

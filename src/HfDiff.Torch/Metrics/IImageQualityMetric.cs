@@ -18,6 +18,13 @@ public interface IImageQualityMetric : IDisposable
     /// <summary>As pyiqa's <c>lower_better</c> table.</summary>
     bool LowerIsBetter { get; }
 
+    /// <summary>
+    /// Null when an image of <paramref name="height"/>×<paramref name="width"/> pixels can be scored; otherwise a one-line
+    /// reason that names the size and the minimum (see <see cref="MetricSize"/>). Networks and filter windows need a
+    /// minimum size; every scoring path checks it before the image reaches native code.
+    /// </summary>
+    string? SizeProblem(long height, long width) => null;
+
     /// <summary>Scores one image (NR) or one pair (FR; <paramref name="reference"/> required, same size as distorted).</summary>
     double Score(Tensor distorted, Tensor? reference = null);
 

@@ -93,5 +93,6 @@ public static class MetricBatching
         if (image is null) throw new ArgumentNullException(name, $"{metric.Name}: {name} is null.");
         if (image.ndim != 4 || image.shape[0] != 1 || image.shape[1] != 3 || image.dtype != ScalarType.Float32)
             throw new ArgumentException($"{metric.Name}: {name} must be one image (1,3,H,W) float32; got [{string.Join(",", image.shape)}] {image.dtype}.", name);
+        MetricSize.Require(metric, image);
     }
 }

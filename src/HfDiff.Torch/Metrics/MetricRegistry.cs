@@ -10,7 +10,12 @@ namespace HfDiff.Torch.Metrics;
 /// <param name="Mode">Full-reference or no-reference.</param>
 /// <param name="LowerIsBetter">pyiqa's <c>lower_better</c>.</param>
 /// <param name="OptionsType">The options record the factory accepts as an override.</param>
-public sealed record MetricInfo(string Name, MetricMode Mode, bool LowerIsBetter, Type OptionsType);
+/// <param name="Requires">Files the metric reads from the model directory with its defaults: each entry is satisfied by any one of its files.</param>
+public sealed record MetricInfo(string Name, MetricMode Mode, bool LowerIsBetter, Type OptionsType, IReadOnlyList<ModelAsset[]>? Requires = null)
+{
+    /// <summary>The files the metric needs (never null).</summary>
+    public IReadOnlyList<ModelAsset[]> RequiredFiles => Requires ?? [];
+}
 
 /// <summary>
 /// Creates metrics by pyiqa name (<c>pyiqa.create_metric</c>). An options record, when given, replaces the defaults
@@ -30,23 +35,33 @@ public static class MetricRegistry
         Add("psnry", MetricMode.FullReference, false, (_, o) => new Psnr(o ?? new PsnrOptions { TestYChannel = true }), () => new PsnrOptions { TestYChannel = true });
         Add("ssim", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions()), () => new SsimOptions());
         Add("ssimc", MetricMode.FullReference, false, (_, o) => new Ssim(o ?? new SsimOptions { TestYChannel = false }), () => new SsimOptions { TestYChannel = false });
-        Add("niqe", MetricMode.NoReference, true, (m, o) => Niqe.FromModelDirectory(m, o), () => new NiqeOptions());
-        Add("lpips", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions()).Net, m), () => new LpipsOptions());
-        Add("lpips-vgg", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions { Net = LpipsNet.Vgg }).Net, m), () => new LpipsOptions { Net = LpipsNet.Vgg });
-        Add("musiq", MetricMode.NoReference, false, (m, o) => MusiqMetric.FromFile((m ?? ModelDirectory.Resolve()).Require(KnownAssets.MusiqKoniq), o), () => new MusiqOptions());
-        Add("clipiqa", MetricMode.NoReference, false, (m, o) => new ClipIqaMetric(WithModels(o ?? new ClipIqaOptions(), m)), () => new ClipIqaOptions());
+        Add("niqe", MetricMode.NoReference, true, (m, o) => Niqe.FromModelDirectory(m, o), () => new NiqeOptions(),
+            [[KnownAssets.NiqeMatlabParams, KnownAssets.NiqeBasicSrParams]]);
+        Add("lpips", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions()).Net, m), () => new LpipsOptions(),
+            [[KnownAssets.TorchvisionAlexNet], [KnownAssets.LpipsAlexLinear]]);
+        Add("lpips-vgg", MetricMode.FullReference, true, (m, o) => LpipsMetric.FromModelDirectory((o ?? new LpipsOptions { Net = LpipsNet.Vgg }).Net, m), () => new LpipsOptions { Net = LpipsNet.Vgg },
+            [[KnownAssets.TorchvisionVgg16], [KnownAssets.LpipsVggLinear]]);
+        Add("musiq", MetricMode.NoReference, false, (m, o) => MusiqMetric.FromFile((m ?? ModelDirectory.Resolve()).Require(KnownAssets.MusiqKoniq), o), () => new MusiqOptions(),
+            [[KnownAssets.MusiqKoniq]]);
+        Add("clipiqa", MetricMode.NoReference, false, (m, o) => new ClipIqaMetric(WithModels(o ?? new ClipIqaOptions(), m)), () => new ClipIqaOptions(),
+            [[KnownAssets.ClipRn50], [KnownAssets.ClipBpeVocab]]);
         Add("clipiqa+", MetricMode.NoReference, false, (m, o) => new ClipIqaMetric(WithModels(o ?? new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus }, m)),
-            () => new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus });
+            () => new ClipIqaOptions { Variant = ClipIqaVariant.ClipIqaPlus },
+            [[KnownAssets.ClipRn50], [KnownAssets.ClipBpeVocab], [KnownAssets.ClipIqaPlusPrompts]]);
     }
 
-    /// <summary>Registers a metric; <typeparamref name="TOptions"/> is the options record its factory accepts.</summary>
+    /// <summary>
+    /// Registers a metric; <typeparamref name="TOptions"/> is the options record its factory accepts, <paramref name="requires"/>
+    /// the model-directory files it reads with its defaults (each entry: any one of its files).
+    /// </summary>
     public static void Add<TOptions>(string name, MetricMode mode, bool lowerIsBetter,
-                                     Func<ModelDirectory?, TOptions?, IImageQualityMetric> factory, Func<TOptions> defaults) where TOptions : class
+                                     Func<ModelDirectory?, TOptions?, IImageQualityMetric> factory, Func<TOptions> defaults,
+                                     IReadOnlyList<ModelAsset[]>? requires = null) where TOptions : class
     {
         ArgumentNullException.ThrowIfNull(defaults);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(factory);
-        var info = new MetricInfo(name, mode, lowerIsBetter, typeof(TOptions));
+        var info = new MetricInfo(name, mode, lowerIsBetter, typeof(TOptions), requires);
         lock (Entries)
             Entries[name] = new Entry(info, (models, options) => factory(models, CastOptions<TOptions>(name, options)), defaults);
     }
@@ -86,6 +101,9 @@ public static class MetricRegistry
         try { metric.MoveTo(target); return metric; }
         catch { metric.Dispose(); throw; }
     }
+
+    /// <summary>The default settings of <paramref name="name"/> as pyiqa keyword arguments (snake_case name → value), in declaration order.</summary>
+    public static IReadOnlyList<(string Key, string Value)> DefaultSettings(string name) => MetricSettings.Describe(Get(name).Defaults());
 
     /// <summary>The options record <paramref name="name"/> gets from <paramref name="settings"/> (validates keys and values without building the metric).</summary>
     public static object OptionsFor(string name, IReadOnlyDictionary<string, string>? settings) =>

@@ -30,6 +30,30 @@ public static class MetricSettings
         return clone;
     }
 
+    /// <summary>
+    /// The settable properties of an options record as pyiqa keyword arguments (snake_case name, invariant value; lists
+    /// joined by commas; paths and other nulls shown as <c>none</c>), in declaration order.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string Value)> Describe(object options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
+            .OrderBy(p => p.MetadataToken)
+            .Select(p => (ToSnake(p.Name), Format(p.GetValue(options))))
+            .ToList();
+    }
+
+    static string Format(object? value) => value switch
+    {
+        null => "none",
+        bool b => b ? "true" : "false",
+        Enum e => e.ToString().ToLowerInvariant(),
+        string s => s,
+        System.Collections.IEnumerable list => string.Join(",", list.Cast<object?>().Select(Format)),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
     static object? Parse(string metric, string key, string raw, Type type)
     {
         var target = Nullable.GetUnderlyingType(type) ?? type;

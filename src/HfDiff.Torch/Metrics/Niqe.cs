@@ -41,6 +41,19 @@ public sealed class Niqe : IImageQualityMetric
     public MetricMode Mode => MetricMode.NoReference;
     public bool LowerIsBetter => true;
 
+    /// <summary>
+    /// NIQE fits a covariance over its 96×96 blocks (after the crop), so it needs at least two whole blocks: e.g.
+    /// 96×192 or 192×96. (pyiqa divides by blocks − 1 and fails on one block.)
+    /// </summary>
+    public string? SizeProblem(long height, long width)
+    {
+        int cb = _options.CropBorder, bs = _options.BlockSize;
+        long rows = Math.Max(0, (height - 2 * cb) / bs), cols = Math.Max(0, (width - 2 * cb) / bs);
+        if (rows * cols >= 2) return null;
+        return $"{Name} needs images with at least two {bs}×{bs} blocks, i.e. at least {bs + 2 * cb}×{2 * bs + 2 * cb} or {2 * bs + 2 * cb}×{bs + 2 * cb} pixels" +
+               (cb > 0 ? $" with crop_border {cb}" : "") + $"; got {height}×{width} ({rows * cols} block{(rows * cols == 1 ? "" : "s")}).";
+    }
+
     /// <summary>NIQE of <paramref name="distorted"/> ((1,3,H,W) float32 in [0,1]); a reference, if given, is ignored (no-reference metric).</summary>
     public double Score(Tensor distorted, Tensor? reference = null) => Analyze(distorted).Score;
 
@@ -60,16 +73,13 @@ public sealed class Niqe : IImageQualityMetric
 
     internal NiqeAnalysis Analyze(MetricImage image)
     {
+        if (SizeProblem(image.Height, image.Width) is { } problem) throw new ArgumentException(problem);
         // PORT-QUIRK(pyiqa, niqe_arch.py): 3 channels always go to Y (test_y_channel is not consulted); 1 channel is ×255.
         var y255 = LumaConversion.ToRounded255(image, testYChannel: true, _options.ColorSpace)[0];
         int h = image.Height, w = image.Width;
         int cb = _options.CropBorder, bs = _options.BlockSize;
         int ch = h - 2 * cb, cw = w - 2 * cb;
         int blockRows = ch > 0 ? ch / bs : 0, blockCols = cw > 0 ? cw / bs : 0;
-        if (blockRows == 0 || blockCols == 0)
-            throw new ArgumentException(
-                $"NIQE needs at least one {bs}×{bs} block: the image is {h}×{w}" + (cb > 0 ? $" ({ch}×{cw} after CropBorder {cb})" : "") +
-                $"; use an image of at least {bs + 2 * cb}×{bs + 2 * cb} pixels.", nameof(image));
         int hh = blockRows * bs, ww = blockCols * bs;
         var img = new double[hh * ww];
         for (int r = 0; r < hh; r++) Array.Copy(y255, (r + cb) * w + cb, img, r * ww, ww);

@@ -25,7 +25,16 @@ public sealed class Psnr : IImageQualityMetric
     public MetricMode Mode => MetricMode.FullReference;
     public bool LowerIsBetter => false;
 
-    public double Score(Tensor distorted, Tensor? reference = null) => Compute(distorted, reference!, _options);
+    /// <summary>Any size; with <see cref="PsnrOptions.CropBorder"/> the crop must leave a pixel.</summary>
+    public string? SizeProblem(long height, long width) =>
+        _options.CropBorder == 0 ? null
+            : MetricSize.AtLeast(Name, height, width, 1 + 2 * _options.CropBorder, 1 + 2 * _options.CropBorder, $"crop_border {_options.CropBorder} on each side");
+
+    public double Score(Tensor distorted, Tensor? reference = null)
+    {
+        if (distorted is not null) MetricSize.Require(this, distorted);
+        return Compute(distorted!, reference!, _options);
+    }
 
     /// <summary>PSNR in dB of <paramref name="distorted"/> against <paramref name="reference"/>, both (1,3,H,W) float32 in [0,1].</summary>
     public static double Compute(Tensor distorted, Tensor reference, PsnrOptions? options = null)

@@ -29,7 +29,24 @@ public sealed class Ssim : IImageQualityMetric
     public MetricMode Mode => MetricMode.FullReference;
     public bool LowerIsBetter => false;
 
-    public double Score(Tensor distorted, Tensor? reference = null) => Compute(distorted, reference!, _options);
+    /// <summary>
+    /// The 11×11 window is applied 'valid', so H and W must be at least 11 after the crop (downsampling by
+    /// round(min(H,W)/256) ≥ 2 only happens from 384 pixels on, which stays ≥ 11).
+    /// </summary>
+    public string? SizeProblem(long height, long width) => SizeProblem(Name, height, width, _options);
+
+    static string? SizeProblem(string name, long height, long width, SsimOptions options)
+    {
+        int min = WindowSize + 2 * options.CropBorder;
+        return MetricSize.AtLeast(name, height, width, min, min,
+            $"its {WindowSize}×{WindowSize} Gaussian window" + (options.CropBorder > 0 ? $" after crop_border {options.CropBorder} on each side" : ""));
+    }
+
+    public double Score(Tensor distorted, Tensor? reference = null)
+    {
+        if (distorted is not null) MetricSize.Require(this, distorted);
+        return Compute(distorted!, reference!, _options);
+    }
 
     /// <summary>SSIM of <paramref name="distorted"/> against <paramref name="reference"/>, both (1,3,H,W) float32 in [0,1].</summary>
     public static double Compute(Tensor distorted, Tensor reference, SsimOptions? options = null)
@@ -37,6 +54,8 @@ public sealed class Ssim : IImageQualityMetric
         options ??= new SsimOptions();
         options.Validate();
         MetricImage.RequireSameShape(distorted, reference);
+        if (distorted.ndim == 4 && SizeProblem(options.TestYChannel ? "ssim" : "ssimc", distorted.shape[2], distorted.shape[3], options) is { } problem)
+            throw new ArgumentException(problem);
         var x = MetricImage.FromTensor(distorted, nameof(distorted)).CropBorder(options.CropBorder);
         var y = MetricImage.FromTensor(reference, nameof(reference)).CropBorder(options.CropBorder);
         return Compute(x, y, options);

@@ -52,8 +52,14 @@ public sealed class SuperResolver : IDisposable
         if (loadWeights)
         {
             var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
-            unetPath = options.UnetCheckpoint ?? dir.Require(unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet);
-            vqPath = options.AutoencoderCheckpoint ?? dir.Require(KnownAssets.VqF4);
+            var unetAsset = unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;
+            // Both checkpoints that are not given explicitly must be in the model directory; all missing ones are named at once.
+            var needed = new List<ModelAsset>();
+            if (options.UnetCheckpoint is null) needed.Add(unetAsset);
+            if (options.AutoencoderCheckpoint is null) needed.Add(KnownAssets.VqF4);
+            dir.RequireAll(needed.ToArray());
+            unetPath = options.UnetCheckpoint ?? dir.PathOf(unetAsset.FileName);
+            vqPath = options.AutoencoderCheckpoint ?? dir.PathOf(KnownAssets.VqF4.FileName);
         }
 
         UNetModelSwin? unet = null;
@@ -226,8 +232,9 @@ public sealed class SuperResolver : IDisposable
         int padding = options.PaddingMultiple ?? (unet.CodeBase == UNetCodeBase.ResShift ? unet.LqSize : SuperResolverOptions.SinSrPaddingMultiple);
         if (padding < 1)
             throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.PaddingMultiple), padding, $"PaddingMultiple must be >= 1; got {padding}.");
-        if (options.TileSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize, $"TileSize must be >= 1; got {options.TileSize}.");
+        if (options.TileSize < padding)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize,
+                $"TileSize must be >= {padding}, the network's input multiple (every tile is padded up to a multiple of it); got {options.TileSize}.");
         if (options.TileStride < 1 || options.TileStride > options.TileSize)
             throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileStride), options.TileStride,
                 $"TileStride must be in [1, TileSize = {options.TileSize}]; got {options.TileStride}.");

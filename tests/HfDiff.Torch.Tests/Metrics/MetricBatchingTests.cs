@@ -128,7 +128,7 @@ public class MetricBatchingTests
             if (i == 2)
             {
                 Assert.IsInstanceOfType<ArgumentException>(results[i].Error);
-                StringAssert.Contains(results[i].Error!.Message, "16x16");
+                StringAssert.Contains(results[i].Error!.Message, "got 16×16");
                 continue;
             }
             Assert.IsNull(results[i].Error, $"image {i}");

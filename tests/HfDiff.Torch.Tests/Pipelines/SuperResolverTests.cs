@@ -383,6 +383,10 @@ public class SuperResolverTests
         Assert.AreEqual("Device", e4.ParamName);
         var e5 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SuperResolver(new SuperResolverOptions { PaddingMultiple = 0 }));
         Assert.AreEqual("PaddingMultiple", e5.ParamName);
+        // A tile below the network's input multiple (64 for SinSR) would only be padding: refused.
+        var e6 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SuperResolver(new SuperResolverOptions { TileSize = 3, TileStride = 3 }));
+        Assert.AreEqual("TileSize", e6.ParamName);
+        StringAssert.Contains(e6.Message, "TileSize must be >= 64");
     }
 
     [TestMethod]

@@ -79,11 +79,18 @@ public sealed class ClipIqaMetric : IImageQualityMetric
     {
         options.Validate();
         var dir = ModelDirectory.Resolve(options.ModelDirectory);
-        var tokenizer = ClipTokenizer.FromFile(options.BpeVocabPath ?? dir.Require(KnownAssets.ClipBpeVocab));
-        Tensor? context = options.Variant == ClipIqaVariant.ClipIqaPlus
-            ? TorchSavedTensor.Load(options.LearnedPromptsPath ?? dir.Require(KnownAssets.ClipIqaPlusPrompts))
+        bool plus = options.Variant == ClipIqaVariant.ClipIqaPlus;
+        // Every file not given explicitly comes from the model directory; all missing ones are named in one error.
+        var needed = new List<ModelAsset>();
+        if (options.ClipWeightsPath is null) needed.Add(KnownAssets.ClipRn50);
+        if (options.BpeVocabPath is null) needed.Add(KnownAssets.ClipBpeVocab);
+        if (plus && options.LearnedPromptsPath is null) needed.Add(KnownAssets.ClipIqaPlusPrompts);
+        dir.RequireAll(needed.ToArray());
+        var tokenizer = ClipTokenizer.FromFile(options.BpeVocabPath ?? dir.PathOf(KnownAssets.ClipBpeVocab.FileName));
+        Tensor? context = plus
+            ? TorchSavedTensor.Load(options.LearnedPromptsPath ?? dir.PathOf(KnownAssets.ClipIqaPlusPrompts.FileName))
             : null;
-        try { return (ClipModel.Load(options.ClipWeightsPath ?? dir.Require(KnownAssets.ClipRn50)), tokenizer, context); }
+        try { return (ClipModel.Load(options.ClipWeightsPath ?? dir.PathOf(KnownAssets.ClipRn50.FileName)), tokenizer, context); }
         catch { context?.Dispose(); throw; }
     }
 
@@ -160,15 +167,20 @@ public sealed class ClipIqaMetric : IImageQualityMetric
         return moved;
     }
 
-    static void CheckImages(Tensor images, string name)
+    /// <summary>Smallest H and W: CLIP's modified ResNet-50 reduces by 32 (stem stride 2, avg-pool 2, three stride-2 stages).</summary>
+    public const int MinimumSize = 32;
+
+    public string? SizeProblem(long height, long width) =>
+        MetricSize.AtLeast(Name, height, width, MinimumSize, MinimumSize, "CLIP's ResNet-50 reduces by 32");
+
+    void CheckImages(Tensor images, string name)
     {
         ArgumentNullException.ThrowIfNull(images, name);
         if (images.ndim != 4 || images.shape[1] != 3)
             throw new ArgumentException($"{name} must be (N,3,H,W) RGB in [0,1]; got [{string.Join(",", images.shape)}].", name);
         if (!images.is_floating_point())
             throw new ArgumentException($"{name} must be a floating-point tensor in [0,1]; got {images.dtype}.", name);
-        if (images.shape[2] < 32 || images.shape[3] < 32)
-            throw new ArgumentException($"{name} must be at least 32x32 (CLIP's ResNet reduces by 32); got {images.shape[2]}x{images.shape[3]}.", name);
+        if (SizeProblem(images.shape[2], images.shape[3]) is { } problem) throw new ArgumentException(problem);
     }
 
     public void Dispose()

@@ -35,6 +35,10 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
     /// <summary>Smallest H and W the trunk accepts (AlexNet: two 3/2 max-pools after a stride-4 conv; VGG: four 2/2 pools).</summary>
     public int MinimumSize => Net == LpipsNet.Alex ? 31 : 16;
 
+    public string? SizeProblem(long height, long width) =>
+        MetricSize.AtLeast(Name, height, width, MinimumSize, MinimumSize,
+            Net == LpipsNet.Alex ? "AlexNet's stride-4 11×11 conv and two 3/2 max-pools" : "VGG16's four 2/2 max-pools");
+
     /// <summary>Builds LPIPS from state dicts: the torchvision trunk (<c>features.*</c>) and the linear layers (<c>lin{k}.*</c>).</summary>
     public LpipsMetric(LpipsNet net, IReadOnlyDictionary<string, Tensor> trunkStateDict, IReadOnlyDictionary<string, Tensor> linearStateDict,
                  string trunkSource = "trunk state dict", string linearSource = "LPIPS linear-layer state dict")
@@ -76,7 +80,8 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
             LpipsNet.Vgg => (KnownAssets.TorchvisionVgg16, KnownAssets.LpipsVggLinear),
             _ => throw new ArgumentOutOfRangeException(nameof(net), net, "net must be Alex or Vgg."),
         };
-        return FromFiles(net, models.Require(trunk), models.Require(lin));
+        var paths = models.RequireAll(trunk, lin);   // both missing files named at once
+        return FromFiles(net, paths[0], paths[1]);
     }
 
     LpipsMetric(LpipsNet net) : base("LPIPS")
@@ -178,8 +183,7 @@ public sealed class LpipsMetric : nn.Module, IImageQualityMetric
                 throw new ArgumentException($"{name} must be (N,3,H,W); got [{string.Join(",", t.shape)}].", name);
             if (t.dtype != ScalarType.Float32)
                 throw new ArgumentException($"{name} must be float32; got {t.dtype}.", name);
-            if (t.shape[2] < MinimumSize || t.shape[3] < MinimumSize)
-                throw new ArgumentException($"{name} is {t.shape[2]}x{t.shape[3]}; LPIPS-{Net} needs H and W >= {MinimumSize}.", name);
+            if (SizeProblem(t.shape[2], t.shape[3]) is { } problem) throw new ArgumentException(problem);
         }
         if (!a.shape.SequenceEqual(b.shape))
             throw new ArgumentException($"{nameA} [{string.Join(",", a.shape)}] and {nameB} [{string.Join(",", b.shape)}] must have the same shape.", nameB);

@@ -42,6 +42,22 @@ public sealed class MusiqMetric : IImageQualityMetric
     public static MusiqMetric FromModelDirectory(ModelDirectory? models = null) =>
         FromFile((models ?? ModelDirectory.Resolve()).Require(KnownAssets.MusiqKoniq));
 
+    /// <summary>
+    /// Any size whose aspect ratio survives the resize: every scale's shorter side, round(shorter · L / longer), must
+    /// be at least one pixel (the network itself takes any patch count; 1×1 images score).
+    /// </summary>
+    public string? SizeProblem(long height, long width)
+    {
+        long shorter = Math.Min(height, width), longer = Math.Max(height, width);
+        if (shorter < 1) return MetricSize.AtLeast(Name, height, width, 1, 1, "an empty image");
+        int smallest = Options.LongerSideLengths.Min();
+        if (Math.Round(shorter * ((double)smallest / longer)) >= 1) return null;
+        // Smallest shorter side whose resize to the smallest scale rounds to 1 (round half to even: > 0.5).
+        long need = (long)Math.Floor(longer / (2.0 * smallest)) + 1;
+        return $"{Name} needs the shorter side to be at least {need} pixels for a longer side of {longer} (the aspect ratio is too extreme: " +
+               $"resizing to longer side {smallest} leaves no rows); got {height}×{width}.";
+    }
+
     /// <summary>The patch rows pyiqa feeds the network for (N,3,H,W) float32 images in [0,1].</summary>
     public Tensor Patches(Tensor image) => MusiqPatches.FromImage(image, Options);
 
@@ -60,6 +76,7 @@ public sealed class MusiqMetric : IImageQualityMetric
             throw new ArgumentException($"{Name} is a no-reference metric; pass no reference image.", nameof(reference));
         if (distorted.ndim != 4 || distorted.shape[0] != 1 || distorted.shape[1] != 3 || distorted.dtype != ScalarType.Float32)
             throw new ArgumentException($"distorted must be one image (1,3,H,W) float32; got [{string.Join(",", distorted.shape)}] {distorted.dtype}.", nameof(distorted));
+        MetricSize.Require(this, distorted);
         using var image = distorted.to(Device);   // a new handle even on the same device: disposed here
         using var trace = Trace(image);
         return trace.Score.item<float>();

@@ -162,7 +162,7 @@ public class ClipIqaMetricTests
         using var tiny = rand(1, 3, 16, 64);
         using var batch = rand(2, 3, 64, 64);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => m.Score(gray)).Message, "(N,3,H,W)");
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => m.Score(tiny)).Message, "32x32");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => m.Score(tiny)).Message, "at least 32×32 pixels (CLIP's ResNet-50 reduces by 32); got 16×64");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => m.Score(batch)).Message, "ScoreBatch");
         using var scores = m.ScoreBatch(batch);
         CollectionAssert.AreEqual(new long[] { 2, 1 }, scores.shape);
