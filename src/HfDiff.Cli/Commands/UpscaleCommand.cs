@@ -22,12 +22,13 @@ internal static class UpscaleCommand
         var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512)." };
         var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448); default 7/8 of --tile, the official overlap ratio." };
         var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
+        var precision = new Option<string>("--precision") { Description = "fp32 (default), bf16 (CPUs with AVX512_BF16/AMX), fp16 (CUDA) or auto.", DefaultValueFactory = _ => "fp32" };
         var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs." };
         var skipExisting = new Option<bool>("--skip-existing") { Description = "Leave existing outputs and continue (resume a killed run)." };
         var models = CliRunner.ModelsOption();
         var cmd = new Command("upscale", "Super-resolve images (×4) with a one-step or multi-step latent diffusion model.")
-            { inputs, output, unet, autoencoder, config, steps, tile, stride, seed, device, overwrite, skipExisting, models };
+            { inputs, output, unet, autoencoder, config, steps, tile, stride, seed, precision, device, overwrite, skipExisting, models };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(overwrite) && parse.GetValue(skipExisting)) throw new CliUsageException("--overwrite and --skip-existing exclude each other.");
@@ -40,6 +41,7 @@ internal static class UpscaleCommand
                 ModelDirectory = parse.GetValue(models),
                 Steps = parse.GetValue(steps),
                 Seed = parse.GetValue(seed),
+                Precision = ParsePrecision(parse.GetValue(precision)!),
                 Device = parse.GetValue(device)!,
                 TileSize = parse.GetValue(tile) ?? defaults.TileSize,
                 TileStride = parse.GetValue(stride) ?? DefaultStride(parse.GetValue(tile), defaults),
@@ -71,7 +73,7 @@ internal static class UpscaleCommand
         // Created only now: a run that fails on its options or checkpoints leaves no empty output folder behind.
         bool created = !Directory.Exists(outDir);
         Directory.CreateDirectory(outDir);
-        Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}; output in {outDir}");
+        Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}, {InferencePrecisions.Name(resolver.Precision)} ({resolver.PrecisionReason}); output in {outDir}");
         int failed = 0, skipped = 0;
         using var progress = Progress.Create(files.Count, "upscaling");
         foreach (var file in files)
@@ -100,5 +102,12 @@ internal static class UpscaleCommand
         if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
         Console.WriteLine($"done: {files.Count - failed - skipped} written, {skipped} skipped, {failed} failed.");
         return failed > 0 ? 1 : 0;
+    }
+
+    /// <summary>--precision text → option; a wrong value is a one-line usage error naming the flag.</summary>
+    public static InferencePrecision ParsePrecision(string text)
+    {
+        try { return InferencePrecisions.Parse(text); }
+        catch (ArgumentException e) { throw new CliUsageException("--" + e.Message); }
     }
 }

@@ -65,12 +65,48 @@ public class ResShiftTeacherTrainerTests
             var result = loop.Run(data, new TrainingRunHooks { Noise = noise, Timesteps = timesteps, OnIteration = parity.Check });
             Assert.AreEqual(noiseDraws.Count, noise.Count, "noise draws");
             Assert.AreEqual(tDraws.Count, timesteps.Count, "timestep draws");
-            parity.CheckFinal(result, model, loop.Ema, () => fx.UNet("teacher", TrainerFixture.TeacherFile));
+            var f64 = Float64Run(fx, iterations, batch, microbatch, noiseDraws, tDraws);
+            try { parity.CheckFinal(result, model, loop.Ema, () => fx.UNet("teacher", TrainerFixture.TeacherFile), f64); }
+            finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
         }
         finally
         {
             foreach (var t in start.Values) t.Dispose();
             try { Directory.Delete(output, true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>The same loop with networks, batch and stored draws in float64: our own precision reference for the final
+    /// state dicts (see <see cref="TrainingCompare.StateDict"/>).</summary>
+    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
+        TrainerFixture fx, int iterations, int batch, int microbatch, List<Tensor> noiseDraws, List<Tensor> tDraws)
+    {
+        var s = fx.Section("teacher");
+        using var model = fx.UNet("teacher", TrainerFixture.TeacherFile);
+        using var vq = fx.Autoencoder();
+        ModuleExtensionMethods.to(model, ScalarType.Float64);
+        ModuleExtensionMethods.to(vq, ScalarType.Float64);
+        var trainer = ResShiftTeacherTrainer.Create(model, vq, new ResShiftSchedule(fx.ScheduleOptions), new ResShiftTeacherTrainerOptions());
+        var output = Path.Combine(Path.GetTempPath(), "hfdiff-teacher-f64-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var gt = fx.SourceIo["distill.gt"].to_type(ScalarType.Float64);
+            using var lq = fx.SourceIo["distill.lq"].to_type(ScalarType.Float64);
+            using var data = new FixedBatchSource(gt, lq);
+            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
+            {
+                OutputFolder = output,
+                LrSchedule = new ResShiftLrSchedule(s.GetProperty("lr").GetDouble(), s.GetProperty("warmup_iterations").GetInt64()),
+                Iterations = iterations, Batch = batch, Microbatch = microbatch,
+                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
+                SaveFreq = iterations,
+            });
+            loop.Run(data, new TrainingRunHooks
+            {
+                Noise = new ReplayNoise(noiseDraws.Select(n => n.to_type(ScalarType.Float64)).ToList()), Timesteps = new ReplayTimesteps(tDraws),
+            });
+            return (TrainingCompare.Clone(model.state_dict()), TrainingCompare.Clone(loop.Ema.State));
+        }
+        finally { try { Directory.Delete(output, true); } catch (IOException) { } }
     }
 }

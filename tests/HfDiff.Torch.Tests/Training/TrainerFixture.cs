@@ -148,6 +148,22 @@ static class TrainingCompare
         return (worst, worstKey, all);
     }
 
+    /// <summary>Every float element of <paramref name="ours"/> within <paramref name="bound"/> of <paramref name="other"/>.</summary>
+    public static void ElementwiseWithin(string what, IReadOnlyDictionary<string, Tensor> ours, IReadOnlyDictionary<string, Tensor> other, double bound)
+    {
+        double worst = 0;
+        string worstKey = "";
+        foreach (var (key, a) in ours)
+        {
+            if (!a.is_floating_point()) continue;
+            using var scope = NewDisposeScope();
+            double d = (a.detach().cpu().to_type(ScalarType.Float64) - other[key].detach().cpu().to_type(ScalarType.Float64)).abs().max().item<double>();
+            if (d > worst) (worst, worstKey) = (d, key);
+        }
+        Console.WriteLine($"{what}: max |Δ| {worst:E2} ({worstKey}), bound {bound:E2}");
+        Assert.IsTrue(worst <= bound, $"{what}: max |Δ| {worst:E3} at {worstKey} > {bound:E2}");
+    }
+
     public static Dictionary<string, Tensor> Clone(IReadOnlyDictionary<string, Tensor> sd) =>
         sd.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
 }

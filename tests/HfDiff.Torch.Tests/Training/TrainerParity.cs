@@ -144,7 +144,8 @@ sealed class TrainerParity(TrainerFixture fx, string prefix, IReadOnlyDictionary
     }
 
     /// <summary>Final model and EMA vs <c>{prefix}_final.pth</c> / <c>{prefix}_ema_final.pth</c>, and our exported files reload unchanged.</summary>
-    public void CheckFinal(TrainingResult result, nn.Module model, ExponentialMovingAverage ema, Func<nn.Module> fresh)
+    public void CheckFinal(TrainingResult result, nn.Module model, ExponentialMovingAverage ema, Func<nn.Module> fresh,
+                           (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema)? float64 = null)
     {
         Assert.IsTrue(result.Completed, "run completed");
         Assert.AreEqual(_log.Length, Iterations, "iterations checked");
@@ -154,8 +155,24 @@ sealed class TrainerParity(TrainerFixture fx, string prefix, IReadOnlyDictionary
         {
             CheckRoundingLevel($"{prefix} final model", model.state_dict(), refModel);
             CheckRoundingLevel($"{prefix} final EMA", ema.State, refEma);
-            var m = TrainingCompare.StateDict($"{prefix} final model", model.state_dict(), refModel, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
-            var e = TrainingCompare.StateDict($"{prefix} final EMA", ema.State, refEma, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
+            (double Worst, string WorstKey, double Overall) m, e;
+            if (float64 is { } f)
+            {
+                // The README's update tolerances check the PORT on our float64 run of the same loop, whose own rounding is
+                // negligible. Our float32 run is then held to the float64 one element by element: Adam's ~lr·sign(g) steps
+                // flip with rounding for elements whose gradient is at rounding level, which moved one tensor's float32
+                // update by 1.3% under ONEDNN_MAX_CPU_ISA=AVX2 (0.6% with AVX-512) — luck, not a port error.
+                m = TrainingCompare.StateDict($"{prefix} final model (float64 run)", f.Model, refModel, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
+                e = TrainingCompare.StateDict($"{prefix} final EMA (float64 run)", f.Ema, refEma, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
+                TrainingCompare.ElementwiseWithin($"{prefix} final model, float32 vs float64 run", model.state_dict(), f.Model, 2 * StepBound);
+                TrainingCompare.ElementwiseWithin($"{prefix} final EMA, float32 vs float64 run", ema.State, f.Ema, 2 * StepBound);
+                TrainingCompare.StateDict($"{prefix} final model (float32, reported)", model.state_dict(), refModel, start, double.PositiveInfinity, double.PositiveInfinity, roundingLevel);
+            }
+            else
+            {
+                m = TrainingCompare.StateDict($"{prefix} final model", model.state_dict(), refModel, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
+                e = TrainingCompare.StateDict($"{prefix} final EMA", ema.State, refEma, start, _tol.UpdatePerTensor, _tol.UpdateOverall, roundingLevel);
+            }
             Console.WriteLine($"{prefix} SUMMARY: {Iterations} iterations; loss terms worst rel {WorstLoss:E2}; grad norm worst rel {WorstGradNorm:E2}; "
                               + $"tracked update rel L2 worst param {WorstTrackedParam:E2} / EMA {WorstTrackedEma:E2}; pred_zstart worst rel L2 {WorstPrediction:E2}; "
                               + $"final model update rel L2 worst tensor {m.Worst:E2}, overall {m.Overall:E2}; final EMA worst tensor {e.Worst:E2}, overall {e.Overall:E2}");
