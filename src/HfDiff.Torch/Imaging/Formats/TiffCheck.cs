@@ -40,8 +40,16 @@ internal static class TiffCheck
             int e = (int)ifd + 2 + 12 * i;
             int tag = ImageCheck.U16(d, e, le), type = ImageCheck.U16(d, e + 2, le);
             uint count = ImageCheck.U32(d, e + 4, le);
-            if (!Needed.Contains(tag) && tag is not (274 or 332)) continue;
             int size = type switch { 1 or 2 or 6 or 7 => 1, 3 or 8 => 2, 4 or 9 or 11 or 13 => 4, 5 or 10 or 12 => 8, _ => 0 };
+            if (!Needed.Contains(tag) && tag is not (274 or 332))
+            {
+                // Tags we do not use are skipped, but one whose values start inside the file and run past its end
+                // means the file was cut (a value pointing far beyond the end is a broken tag: ignored).
+                long start = (long)count * size > 4 ? ImageCheck.U32(d, e + 8, le) : 0;
+                if (size > 0 && (long)count * size > 4 && start <= d.Length && start + (long)count * size > d.Length)
+                    check.Truncated($"the values of tag {tag} run past the end of the {d.Length:N0}-byte file");
+                continue;
+            }
             if (size == 0) throw ImageCheck.Fail($"TIFF: tag {tag} has unknown type {type}.");
             long bytes = (long)count * size;
             long dataPos = bytes <= 4 ? e + 8 : ImageCheck.U32(d, e + 8, le);
