@@ -174,6 +174,19 @@ public class ImageDecodeFuzzTests
             }
             case "ppm-100-of-12288-bytes":
                 return (Valid("ppm")[..(Valid("ppm").Length - W * H * 3 + 100)], "100 of 12,288");
+            case "ppm-6000x6000-over-few-bytes":
+                return ([.. "P6\n6000 6000\n255\n"u8.ToArray(), .. new byte[10]], "10 of 108,000,000");
+            case "tiff-deflate-8000x8000-over-few-bytes":
+            {
+                var tiff = Valid("tiff-deflate");
+                int ifd = (int)BinaryPrimitives.ReadUInt32LittleEndian(tiff.AsSpan(4)), n = BinaryPrimitives.ReadUInt16LittleEndian(tiff.AsSpan(ifd));
+                for (int i = 0; i < n; i++)
+                {
+                    int e = ifd + 2 + 12 * i, tag = BinaryPrimitives.ReadUInt16LittleEndian(tiff.AsSpan(e));
+                    if (tag is 256 or 257 or 278) tiff = Patch(tiff, e + 8, Le32(8000));
+                }
+                return (tiff, "cannot hold");
+            }
             case "ppm-maxval-0":
                 return ([.. "P6\n64 64\n0\n"u8.ToArray(), .. new byte[W * H * 3]], "maxval 0");
             case "pgm-sample-over-maxval":
@@ -248,7 +261,7 @@ public class ImageDecodeFuzzTests
         ["png-idat-half-rows"], ["png-idat-extra-rows"], ["png-second-ihdr-4096"], ["png-palette-index-past-palette"], ["png-bad-crc"],
         ["png-16bit-rgba-8192-over-byte-budget"], ["png-over-pixel-limit"],
         ["tiff-strip-offset-past-end"], ["tiff-65535-ifd-entries"], ["tiff-short-uncompressed-strip"],
-        ["ppm-100-of-12288-bytes"], ["ppm-maxval-0"], ["pgm-sample-over-maxval"],
+        ["ppm-100-of-12288-bytes"], ["ppm-6000x6000-over-few-bytes"], ["tiff-deflate-8000x8000-over-few-bytes"], ["ppm-maxval-0"], ["pgm-sample-over-maxval"],
         ["tga-rle-stops-early"], ["tga-index-past-colour-map"],
         ["bmp-index-past-palette"], ["bmp-bpp-0"], ["bmp-bpp-7"], ["bmp-huge-colours-used"], ["bmp-huge-colours-used-24"],
         ["gif-index-past-table"], ["gif-frame-60000-in-64-screen"], ["gif-lzw-code-size-0"], ["gif-lzw-code-size-1"], ["gif-lzw-code-size-9"], ["gif-lzw-code-size-12"],

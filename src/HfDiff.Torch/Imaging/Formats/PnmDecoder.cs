@@ -19,8 +19,7 @@ internal static class PnmDecoder
         int sampleBytes = maxval > 255 ? 2 : 1;
         check.CheckBudget(w, h, kind is 1 or 4 ? 1 / 8.0 : channels * sampleBytes, 2 * channels);
         int plane = (int)(w * h);
-        var planar = new float[3 * plane];
-        var values = new ushort[(long)plane * channels];
+        // Length checks come before any allocation, so a large header over a few bytes is refused cheaply.
         if (kind >= 4)
         {
             if (pos >= d.Length || !IsSpace(d[pos])) { check.Truncated("no pixel data after the header"); }
@@ -28,6 +27,16 @@ internal static class PnmDecoder
             long need = kind == 4 ? (w + 7) / 8 * h : (long)plane * channels * sampleBytes;
             long have = Math.Max(0, d.Length - pos);
             if (have < need) check.Truncated($"pixel data has {have:N0} of {need:N0} bytes");
+        }
+        else
+        {
+            long samples = (long)plane * channels, minBytes = kind == 1 ? samples : 2 * samples - 1; // a digit, then a separator
+            if (d.Length - pos < minBytes) check.Truncated($"{d.Length - pos:N0} bytes of plain data cannot hold {samples:N0} samples");
+        }
+        var planar = new float[3 * plane];
+        var values = new ushort[(long)plane * channels];
+        if (kind >= 4)
+        {
             if (kind == 4)
             {
                 long rowBytes = (w + 7) / 8;

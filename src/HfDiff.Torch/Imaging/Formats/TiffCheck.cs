@@ -123,6 +123,17 @@ internal static class TiffCheck
             }
         }
 
+        // Compressed data cannot expand beyond its codec's maximum ratio (PackBits 2 → 128 bytes, LZW one 12-bit code →
+        // at most 4,096 bytes, Deflate 1,032:1): a large image over a few compressed bytes is cut, refused before decoding.
+        double ratio = compression switch { 32773 => 64, 5 => 2731, 8 or 32946 => 1032, _ => 0 };
+        if (ratio > 0)
+        {
+            long have = 0;
+            for (int i = 0; i < perPlane * planes; i++) have += Math.Max(0, Math.Min(counts[i], d.Length - offsets[i]));
+            long needed = (rowBits + 7) / 8 * h * (planar == 2 ? spp : 1);
+            if (have * ratio < needed) check.Truncated($"{have:N0} compressed bytes cannot hold the {needed:N0} bytes of a {w}×{h} image");
+        }
+
         int orientation = (int)One(274, 1);
         if (orientation is < 1 or > 8) orientation = 1;
         return new PreparedImage(Rebuild(d, le, entries.Values.Where(e => Needed.Contains(e.Tag)), cmyk), "TIFF")
