@@ -362,6 +362,23 @@ public class ImageDecodeFuzzTests
     }
 
     [TestMethod]
+    public void Decode_PngExifOrientation8_RotatedCounterClockwise()
+    {
+        const int w = 24, h = 10;
+        var rgb = Pattern(w, h, seed: 8);
+        var chunks = Chunks(Encode(rgb, new PngEncoder(), w, h));
+        byte[] exif = [.. "II*\0"u8.ToArray(), 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        var png = Png([.. chunks.Where(c => c.Type == "IHDR").Select(c => Chunk(c.Type, c.Data)), Chunk("eXIf", exif),
+                       .. chunks.Where(c => c.Type == "IDAT").Select(c => Chunk(c.Type, c.Data))]);
+        // Orientation 8: shown (x', y') = stored (w−1−y', x').
+        var expected = new byte[w * h * 3];
+        for (int y = 0; y < w; y++)
+            for (int x = 0; x < h; x++)
+                for (int c = 0; c < 3; c++) expected[3 * (y * h + x) + c] = rgb[3 * (x * w + (w - 1 - y)) + c];
+        AssertPixels(expected, h, w, ImageIO.Decode(png, "orientation8.png"), "orientation8.png");
+    }
+
+    [TestMethod]
     [DataRow("P6", 3, 65535)]
     [DataRow("P5", 1, 65535)]
     [DataRow("P6", 3, 1000)]
