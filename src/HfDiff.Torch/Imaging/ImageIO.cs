@@ -40,7 +40,7 @@ public static class ImageIO
         options ??= ImageReadOptions.Default;
         if (encoded.Length == 0) throw new ImageDecodeException(name, "the file is empty.");
         try { return DecodeChecked(encoded, options); }
-        catch (ImageCheckFailure e) { throw new ImageDecodeException(name, e.Message, e); }
+        catch (ImageCheckFailure e) { throw new ImageDecodeException(name, e.Describe(), e); }
         catch (Exception e)
         {
             string message = string.Join(' ', e.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
@@ -62,7 +62,7 @@ public static class ImageIO
         else
         {
             var info = Image.Identify(prepared.Data)
-                       ?? throw ImageCheck.Fail("not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM/PGM/PPM).");
+                       ?? throw ImageCheck.Plain("not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM/PGM/PPM).");
             if (info.Width != prepared.Width || info.Height != prepared.Height)
                 throw ImageCheck.Fail($"{prepared.Format}: the decoder reads {info.Width}×{info.Height} but the header says {prepared.Width}×{prepared.Height}.");
             bool sixteen = IsSixteenBit(info);

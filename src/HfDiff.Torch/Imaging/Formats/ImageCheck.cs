@@ -2,8 +2,30 @@ using System.Buffers.Binary;
 
 namespace HfDiff.Torch.Imaging.Formats;
 
+/// <summary>What kind of problem a check found; it picks the wording of the <see cref="ImageDecodeException"/>.</summary>
+internal enum ImageProblem
+{
+    /// <summary>Data stops early: "truncated or corrupt (image file is truncated: …)".</summary>
+    Truncated,
+    /// <summary>Inconsistent or malformed structure: "not a readable image (…)".</summary>
+    Corrupt,
+    /// <summary>Limits and unknown formats: the reason as it is.</summary>
+    Plain,
+}
+
 /// <summary>A format check failed; <see cref="ImageIO"/> turns it into an <see cref="ImageDecodeException"/>.</summary>
-internal sealed class ImageCheckFailure(string reason) : Exception(reason);
+internal sealed class ImageCheckFailure(string reason, ImageProblem problem = ImageProblem.Corrupt) : Exception(reason)
+{
+    public ImageProblem Problem { get; } = problem;
+
+    /// <summary>The reason as the exception states it (wording shared with the decoder's own failures).</summary>
+    public string Describe() => Problem switch
+    {
+        ImageProblem.Truncated => $"truncated or corrupt (image file is truncated: {Message}).",
+        ImageProblem.Corrupt => $"not a readable image ({Message.TrimEnd('.')}).",
+        _ => Message,
+    };
+}
 
 /// <summary>
 /// What a format check hands to the decoder: the bytes to decode (the file with the parts we do not need removed,
@@ -32,10 +54,16 @@ internal sealed class ImageCheck(ImageReadOptions options)
 
     public static ImageCheckFailure Fail(string reason) => new(reason);
 
+    /// <summary>Limits and unknown formats, stated as they are.</summary>
+    public static ImageCheckFailure Plain(string reason) => new(reason, ImageProblem.Plain);
+
+    /// <summary>Short data that cannot be decoded even with <see cref="ImageReadOptions.AllowTruncated"/>.</summary>
+    public static ImageCheckFailure TruncatedFail(string what) => new(what, ImageProblem.Truncated);
+
     /// <summary>Short data: refused unless <see cref="ImageReadOptions.AllowTruncated"/>.</summary>
     public void Truncated(string what)
     {
-        if (!AllowTruncated) throw new ImageCheckFailure($"image file is truncated: {what} (ImageReadOptions.AllowTruncated decodes it anyway).");
+        if (!AllowTruncated) throw new ImageCheckFailure($"{what}; ImageReadOptions.AllowTruncated decodes it anyway", ImageProblem.Truncated);
     }
 
     /// <summary>Pixel and memory budget, checked from the header before any pixel data is touched.</summary>
@@ -44,10 +72,10 @@ internal sealed class ImageCheck(ImageReadOptions options)
         if (width <= 0 || height <= 0) throw Fail($"invalid dimensions {width}×{height}.");
         long pixels = width * height;
         if (pixels > Options.MaxPixels)
-            throw Fail($"{width}×{height} = {pixels:N0} pixels exceeds the limit of {Options.MaxPixels:N0} (ImageReadOptions.MaxPixels).");
+            throw Plain($"{width}×{height} = {pixels:N0} pixels exceeds the limit of {Options.MaxPixels:N0} (ImageReadOptions.MaxPixels).");
         double bytes = pixels * (Math.Max(1, Math.Ceiling(sourceBytesPerPixel)) + decodeBytesPerPixel + 12.0);
         if (bytes > Options.MaxDecodedBytes)
-            throw Fail($"{width}×{height} at {sourceBytesPerPixel * 8:0} bits per pixel needs about {bytes / (1 << 20):N0} MiB to decode, over the limit of {Options.MaxDecodedBytes / (1 << 20):N0} MiB (ImageReadOptions.MaxDecodedBytes).");
+            throw Plain($"{width}×{height} at {sourceBytesPerPixel * 8:0} bits per pixel needs about {bytes / (1 << 20):N0} MiB to decode, over the limit of {Options.MaxDecodedBytes / (1 << 20):N0} MiB (ImageReadOptions.MaxDecodedBytes).");
     }
 
     public static ushort U16(ReadOnlySpan<byte> d, int pos, bool little) =>

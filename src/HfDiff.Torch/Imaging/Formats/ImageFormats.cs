@@ -18,6 +18,6 @@ internal static class ImageFormats
         try { format = SixLabors.ImageSharp.Image.DetectFormat(d); }
         catch (Exception) { format = null; }
         if (format?.Name == "TGA") return TgaCheck.Prepare(d, check);
-        throw ImageCheck.Fail("not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM/PGM/PPM).");
+        throw ImageCheck.Plain("not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM/PGM/PPM).");
     }
 }

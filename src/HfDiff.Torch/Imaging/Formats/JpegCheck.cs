@@ -98,7 +98,7 @@ internal static class JpegCheck
             foreach (var (hs, vs) in sampling!)
                 blocks += ((((long)width * hs + hmax - 1) / hmax + 7) / 8) * ((((long)height * vs + vmax - 1) / vmax + 7) / 8);
             if (entropyBytes * 8 < blocks)
-                throw ImageCheck.Fail($"image file is truncated: {entropyBytes:N0} bytes of scan data cannot hold the {blocks:N0} blocks of a {width}×{height} JPEG.");
+                check.Truncated($"{entropyBytes:N0} bytes of scan data cannot hold the {blocks:N0} blocks of a {width}×{height} JPEG");
         }
         output.Write([0xFF, 0xD9]);
         return new PreparedImage(output.ToArray(), "JPEG") { Orientation = orientation, Width = width, Height = height };

@@ -101,7 +101,7 @@ internal static class PnmDecoder
     static long Number(byte[] d, ref int pos, string what)
     {
         SkipSpace(d, ref pos);
-        if (pos >= d.Length) throw ImageCheck.Fail($"image file is truncated: the PNM header ends before the {what}.");
+        if (pos >= d.Length) throw ImageCheck.TruncatedFail($"the PNM header ends before the {what}");
         if (d[pos] is < (byte)'0' or > (byte)'9') throw ImageCheck.Fail($"PNM: invalid {what} at byte {pos}.");
         long v = 0;
         while (pos < d.Length && d[pos] is >= (byte)'0' and <= (byte)'9')
