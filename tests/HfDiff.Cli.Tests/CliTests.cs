@@ -131,6 +131,28 @@ public class CliTests
     }
 
     [TestMethod]
+    public void Score_OneByteShortImage_OthersScoredBadFileNamedExit1()
+    {
+        // Issue #16: a PNG one byte short (IEND cut) used to decode silently; now it is refused and named.
+        var sr = TempDir();
+        foreach (var f in Directory.GetFiles(Path.Combine(Samples, "sr"))) File.Copy(f, Path.Combine(sr, Path.GetFileName(f)));
+        var bad = Path.Combine(sr, "rings.png");
+        var bytes = File.ReadAllBytes(bad);
+        File.WriteAllBytes(bad, bytes[..^1]);
+        var csv = Path.Combine(sr, "out.csv");
+        var (exit, _, err) = Run("score", "--sr", sr, "--gt", Path.Combine(Samples, "gt"), "--metrics", "psnr,ssim", "--csv", csv);
+        Assert.AreEqual(1, exit, err);
+        StringAssert.Contains(err, bad);
+        StringAssert.Contains(err, "truncated");
+        Assert.IsFalse(err.Contains("   at "), "no stack trace: " + err);
+        var rows = File.ReadAllLines(csv).Skip(1).ToDictionary(l => l.Split(',')[0], l => l.Split(',')[1]);
+        Assert.AreEqual("", rows["rings.png"]);
+        Assert.IsTrue(double.Parse(rows["checks.png"], CultureInfo.InvariantCulture) > 10);
+        Assert.IsTrue(double.Parse(rows["stripes.png"], CultureInfo.InvariantCulture) > 10);
+        Directory.Delete(sr, true);
+    }
+
+    [TestMethod]
     public void Score_NiqeWithoutParameters_ErrorNamesFileAndSource()
     {
         var models = TempDir();

@@ -1,15 +1,18 @@
+using HfDiff.Torch.Imaging.Formats;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Imaging;
 
 /// <summary>
 /// Image files ↔ tensors. Reads PNG, JPEG, BMP, TIFF, WebP (and GIF/TGA/PBM that ImageSharp knows), 8- or 16-bit,
-/// gray, RGB, RGBA (alpha is dropped, not composited — what PIL's <c>convert('RGB')</c> does), palette; applies EXIF
-/// orientation. Dimensions are identified before decoding so that oversized or crafted files are refused cheaply.
+/// gray, RGB, RGBA (alpha is dropped, not composited — what PIL's <c>convert('RGB')</c> does), palette, CMYK (naive
+/// conversion); the first frame of animations and multi-page files; applies EXIF orientation. Each format is checked
+/// by our own code before decoding (<see cref="Formats.ImageFormats"/>): truncated or inconsistent files are refused
+/// as Pillow refuses them ("image file is truncated"), unless <see cref="ImageReadOptions.AllowTruncated"/>, and
+/// oversized ones are refused from the header, before any pixel data is read.
 /// Writes PNG through a temporary file renamed into place, so a killed run never leaves a half-written output.
 /// </summary>
 public static class ImageIO
@@ -30,71 +33,144 @@ public static class ImageIO
         return Decode(bytes, path, options);
     }
 
-    /// <summary>Decodes encoded image bytes; <paramref name="name"/> is used in error messages.</summary>
+    /// <summary>
+    /// Decodes encoded image bytes; <paramref name="name"/> is used in error messages. Every problem, including a
+    /// decoder bug on malformed data, becomes one <see cref="ImageDecodeException"/> naming the file and the problem.
+    /// </summary>
     public static RgbImage Decode(byte[] encoded, string name, ImageReadOptions? options = null)
     {
         options ??= ImageReadOptions.Default;
         if (encoded.Length == 0) throw new ImageDecodeException(name, "the file is empty.");
-        IImageInfo? info;
-        try { info = Image.Identify(encoded); }
-        catch (Exception e) { throw new ImageDecodeException(name, $"not a readable image ({e.Message}).", e); }
-        if (info is null) throw new ImageDecodeException(name, "not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM).");
-        long pixels = (long)info.Width * info.Height;
-        if (info.Width <= 0 || info.Height <= 0) throw new ImageDecodeException(name, $"invalid dimensions {info.Width}×{info.Height}.");
-        if (pixels > options.MaxPixels)
-            throw new ImageDecodeException(name, $"{info.Width}×{info.Height} = {pixels:N0} pixels exceeds the limit of {options.MaxPixels:N0} (ImageReadOptions.MaxPixels).");
+        try { return DecodeChecked(encoded, options); }
+        catch (ImageCheckFailure e) { throw new ImageDecodeException(name, e.Describe(), e); }
+        catch (Exception e)
+        {
+            string message = string.Join(' ', e.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+            throw new ImageDecodeException(name, $"truncated or corrupt ({e.GetType().Name}: {message}).", e);
+        }
+    }
 
-        bool sixteen = IsSixteenBit(info);
-        try
+    /// <summary>
+    /// Our format check first (<see cref="ImageFormats"/>: refuses short or inconsistent data, strips what the pixels
+    /// do not need, keeps only the first frame), then ImageSharp on what it hands over, then CMYK conversion, the
+    /// first frame's canvas and the EXIF orientation.
+    /// </summary>
+    static RgbImage DecodeChecked(byte[] encoded, ImageReadOptions options)
+    {
+        var check = new ImageCheck(options);
+        var prepared = ImageFormats.Prepare(encoded, check);
+        RgbImage image;
+        if (prepared.Decoded is not null) image = prepared.Decoded;
+        else
         {
-            return sixteen ? DecodeAs<Rgb48>(encoded, options, 16) : DecodeAs<Rgb24>(encoded, options, 8);
+            var info = Image.Identify(prepared.Data)
+                       ?? throw ImageCheck.Plain("not an image in a supported format (PNG, JPEG, BMP, TIFF, WebP, GIF, TGA, PBM/PGM/PPM).");
+            if (info.Width != prepared.Width || info.Height != prepared.Height)
+                throw ImageCheck.Fail($"{prepared.Format}: the decoder reads {info.Width}×{info.Height} but the header says {prepared.Width}×{prepared.Height}.");
+            bool sixteen = IsSixteenBit(info);
+            check.CheckBudget(info.Width, info.Height, (info.PixelType?.BitsPerPixel ?? 32) / 8.0, sixteen ? 6 : 3);
+            image = (prepared.Cmyk, sixteen) switch
+            {
+                (false, false) => DecodeAs<Rgb24>(prepared.Data, 3, 8, false),
+                (false, true) => DecodeAs<Rgb48>(prepared.Data, 3, 16, false),
+                (true, false) => DecodeAs<Rgba32>(prepared.Data, 4, 8, true),
+                (true, true) => DecodeAs<Rgba64>(prepared.Data, 4, 16, true),
+            };
+            if (image.Width != prepared.Width || image.Height != prepared.Height)
+                throw ImageCheck.Fail($"{prepared.Format}: decoded {image.Width}×{image.Height} but the header says {prepared.Width}×{prepared.Height}.");
         }
-        catch (ImageDecodeException) { throw; }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException
-                                  or EndOfStreamException or IndexOutOfRangeException or ArgumentException or InvalidOperationException
-                                  or NotSupportedException or OutOfMemoryException)
-        {
-            throw new ImageDecodeException(name, $"truncated or corrupt ({e.Message}).", e);
-        }
+        if (prepared.Canvas is { } canvas) image = Place(image, canvas.Width, canvas.Height, canvas.X, canvas.Y);
+        if (options.ApplyExifOrientation && prepared.Orientation != 1) image = Orient(image, prepared.Orientation);
+        return image;
     }
 
     static bool IsSixteenBit(IImageInfo info)
     {
-        // 48/64 bpp are RGB(A)16; 16 bpp gray is ambiguous with 8-bit gray+alpha, so ask the PNG/TIFF metadata.
+        // 48/64 bpp are RGB(A)16; 16 bpp gray is ambiguous with 8-bit gray+alpha, so ask the PNG metadata.
         if (info.PixelType?.BitsPerPixel >= 48) return true;
         var png = info.Metadata.GetPngMetadata();
-        return png.BitDepth == PngBitDepth.Bit16; // 16-bit gray TIFF/PGM are read at 8-bit precision
+        return png.BitDepth == PngBitDepth.Bit16; // 16-bit gray TIFF is read at 8-bit precision (16-bit PGM is exact: PnmDecoder)
     }
 
-    static RgbImage DecodeAs<TPixel>(byte[] encoded, ImageReadOptions options, int bits) where TPixel : unmanaged, IPixel<TPixel>
+    /// <summary>
+    /// Decodes to <typeparamref name="TPixel"/> (RGB, or RGBA holding C, M, Y, K) and writes planar floats row by row.
+    /// CMYK follows Pillow's <c>cmyk2rgb</c>: R = (255 − K) − MULDIV255(C, 255 − K), likewise G from M and B from Y
+    /// (the naive conversion, no ICC profile); 16-bit CMYK uses the same formula in floating point.
+    /// </summary>
+    static RgbImage DecodeAs<TPixel>(byte[] encoded, int stride, int bits, bool cmyk) where TPixel : unmanaged, IPixel<TPixel>
     {
         using var image = Image.Load<TPixel>(encoded);
-        if (options.ApplyExifOrientation) image.Mutate(x => x.AutoOrient());
         int w = image.Width, h = image.Height, plane = w * h;
         var planar = new float[3 * plane];
-        var pixels = new TPixel[plane];
-        image.CopyPixelDataTo(pixels);
-        if (typeof(TPixel) == typeof(Rgb24))
+        image.ProcessPixelRows(accessor =>
         {
-            var rgb = System.Runtime.InteropServices.MemoryMarshal.Cast<TPixel, byte>(pixels);
-            for (int i = 0, j = 0; i < plane; i++, j += 3)
+            for (int y = 0; y < h; y++)
             {
-                planar[i] = rgb[j] / 255f;
-                planar[plane + i] = rgb[j + 1] / 255f;
-                planar[2 * plane + i] = rgb[j + 2] / 255f;
+                var row = accessor.GetRowSpan(y);
+                int o = y * w;
+                if (bits == 8)
+                {
+                    var b = System.Runtime.InteropServices.MemoryMarshal.AsBytes(row);
+                    for (int x = 0, j = 0; x < w; x++, j += stride)
+                        for (int c = 0; c < 3; c++)
+                        {
+                            int v = b[j + c];
+                            if (cmyk) { int nk = 255 - b[j + 3], t = v * nk + 128; v = nk - ((t >> 8) + t >> 8); }
+                            planar[c * plane + o + x] = v / 255f;
+                        }
+                }
+                else
+                {
+                    var u = System.Runtime.InteropServices.MemoryMarshal.Cast<TPixel, ushort>(row);
+                    for (int x = 0, j = 0; x < w; x++, j += stride)
+                        for (int c = 0; c < 3; c++)
+                            planar[c * plane + o + x] = cmyk
+                                ? (float)((1 - u[j + c] / 65535.0) * (1 - u[j + 3] / 65535.0))
+                                : u[j + c] / 65535f;
+                }
             }
-        }
-        else
-        {
-            var rgb = System.Runtime.InteropServices.MemoryMarshal.Cast<TPixel, ushort>(pixels);
-            for (int i = 0, j = 0; i < plane; i++, j += 3)
-            {
-                planar[i] = rgb[j] / 65535f;
-                planar[plane + i] = rgb[j + 1] / 65535f;
-                planar[2 * plane + i] = rgb[j + 2] / 65535f;
-            }
-        }
+        });
         return new RgbImage(w, h, planar, bits);
+    }
+
+    /// <summary>Pastes <paramref name="image"/> at (x0, y0) into a black canvas.</summary>
+    static RgbImage Place(RgbImage image, int width, int height, int x0, int y0)
+    {
+        int plane = width * height, src = image.Width * image.Height;
+        var planar = new float[3 * plane];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < image.Height; y++)
+                Array.Copy(image.Planar, c * src + y * image.Width, planar, c * plane + (y0 + y) * width + x0, image.Width);
+        return new RgbImage(width, height, planar, image.BitDepth);
+    }
+
+    /// <summary>
+    /// Applies EXIF orientation 2..8 as PIL's <c>ImageOps.exif_transpose</c>: 2 mirror, 3 rotate 180°, 4 flip, 5 transpose,
+    /// 6 rotate 90° clockwise, 7 transverse, 8 rotate 90° counter-clockwise.
+    /// </summary>
+    internal static RgbImage Orient(RgbImage image, int orientation)
+    {
+        int w = image.Width, h = image.Height, plane = w * h;
+        bool swap = orientation >= 5;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var planar = new float[3 * plane];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+            {
+                (int sx, int sy) = orientation switch
+                {
+                    2 => (w - 1 - x, y),
+                    3 => (w - 1 - x, h - 1 - y),
+                    4 => (x, h - 1 - y),
+                    5 => (y, x),
+                    6 => (y, h - 1 - x),
+                    7 => (w - 1 - y, h - 1 - x),
+                    8 => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                for (int c = 0; c < 3; c++) planar[c * plane + y * ow + x] = image.Planar[c * plane + sy * w + sx];
+            }
+        return new RgbImage(ow, oh, planar, image.BitDepth);
     }
 
     /// <summary>
