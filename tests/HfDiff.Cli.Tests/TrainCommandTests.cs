@@ -18,7 +18,7 @@ public class TrainCommandTests
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
     /// <summary>An official-style YAML (JSON flow mappings are YAML) with the fixture's networks and a short train section.</summary>
-    static string Config(string dir, long iterations, bool student = false, string hfdiff = "")
+    internal static string Config(string dir, long iterations, bool student = false, string hfdiff = "")
     {
         var trainer = TestPaths.Fixture("trainer");
         var source = TestPaths.Fixture("resshift");
