@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using HfDiff.Torch;
 using HfDiff.Torch.Archs.ResShift;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Configs;
@@ -13,6 +14,7 @@ using HfDiff.Torch.Training.HfDiff;
 using HfDiff.Torch.Training.Validation;
 using HfDiff.Torch.Weights;
 using HfDiff.Reports;
+using TorchSharp;
 
 namespace HfDiff.Cli.Commands;
 
@@ -92,13 +94,25 @@ internal static class TrainCommand
                 var teacherPath = sr.Model.Settings.TryGetValue("teacher_ckpt_path", out var tp) ? tp as string : null;
                 teacher = UNetModelSwin.FromKwargs(sr.Model.Params);
                 Checkpoint.LoadInto(teacher, File(teacherPath, "model.teacher_ckpt_path"));
+                // The loop moves only the trained network: the frozen ones (and the HF-Diff networks, created on the
+                // student's device) go to the training device here.
+                var dev = TorchDevices.Parse(device, "--device");
+                model.to(dev);
+                teacher.to(dev);
+                vq.to(dev);
                 // Missing HF-Diff weight files fail here, before any training.
                 objective = studentTrainer = SinSrStudentTrainer.Create(model, teacher, vq, schedule, train.ToStudentOptions(models.Root));
                 if (studentTrainer.Options.ExtraTerms.Count > 0)
                     Console.WriteLine($"extra terms ({HfDiffAblation.Format(train.HfDiff.Terms)}): "
                         + string.Join(", ", studentTrainer.Options.ExtraTerms.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name} x {e.Weight:G4}"))));
             }
-            else objective = ResShiftTeacherTrainer.Create(model, vq, schedule);
+            else
+            {
+                var dev = TorchDevices.Parse(device, "--device");
+                model.to(dev);
+                vq.to(dev);
+                objective = ResShiftTeacherTrainer.Create(model, vq, schedule);
+            }
 
             if (valArg is not null)
             {
