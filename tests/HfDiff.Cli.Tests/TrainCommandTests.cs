@@ -18,19 +18,23 @@ public class TrainCommandTests
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
     /// <summary>An official-style YAML (JSON flow mappings are YAML) with the fixture's networks and a short train section.</summary>
-    static string Config(string dir, long iterations)
+    internal static string Config(string dir, long iterations, bool student = false, string hfdiff = "")
     {
         var trainer = TestPaths.Fixture("trainer");
         var source = TestPaths.Fixture("resshift");
         var cfg = TestPaths.ReadConfig(trainer);
         string J(string name) => cfg.GetProperty(name).GetRawText();
-        var unet = cfg.GetProperty("unet_kwargs").GetProperty("teacher").GetRawText();
+        var unet = cfg.GetProperty("unet_kwargs").GetProperty(student ? "student" : "teacher").GetRawText();
+        // The student smoke run distils from a copy of itself (the fixture's teacher has another architecture).
+        var model = student
+            ? $"ckpt_path: {Path.Combine(source, "sinsr_unet_B.pth")}\n  teacher_ckpt_path: {Path.Combine(source, "sinsr_unet_B.pth")}"
+            : $"ckpt_path: {Path.Combine(source, "resshift_unet_A.pth")}";
         var diffusion = JsonSerializer.Serialize(cfg.GetProperty("diffusion").EnumerateObject()
             .Where(p => p.Value.ValueKind != JsonValueKind.Null).ToDictionary(p => p.Name, p => p.Value));
         var yaml = $"""
             model:
               target: models.unet.UNetModelSwin
-              ckpt_path: {Path.Combine(source, "resshift_unet_A.pth")}
+              {model}
               params: {unet}
             autoencoder:
               target: ldm.models.autoencoder.VQModelTorch
@@ -50,9 +54,13 @@ public class TrainCommandTests
               weight_decay: 0
               save_freq: 1
               seed: 3
+              learn_xT: {(student ? "True" : "False")}
+              finetune_use_gt: {(student ? "1.0" : "0")}
+              val_freq: 2
             hfdiff:
               gt_size: 128
               log_every: 1
+            {hfdiff}
             """;
         var path = Path.Combine(dir, "train.yaml");
         File.WriteAllText(path, yaml);
@@ -91,6 +99,64 @@ public class TrainCommandTests
         Assert.AreEqual(0, resumed.Exit, resumed.Err + resumed.Out);
         StringAssert.Contains(resumed.Out, "iter 3/3");
         Assert.IsFalse(resumed.Out.Contains("iter 1/3", StringComparison.Ordinal), "resumed runs continue after the checkpoint");
+        Directory.Delete(work, true);
+        Directory.Delete(hr, true);
+    }
+
+    /// <summary>
+    /// Student with HF-Diff's high-frequency term (a tiny INN file as from pretrain-inn) and validation on LR/GT folders:
+    /// the log has the hf column, validation.csv one row at val_freq = 2 (the end), the grid and the loss curves exist.
+    /// </summary>
+    [TestMethod, TestCategory("Parity.Training")]
+    public void Train_StudentWithHfTermAndVal_WritesValidationGridAndLossCurves()
+    {
+        string work = CliHarness.TempDir("hfdiff-cli-train-hf"), hr = HrFolder(), output = Path.Combine(work, "run");
+        var inn = Path.Combine(work, "inn.pth");
+        torch.random.manual_seed(2);
+        using (var net = new HfDiff.Torch.Archs.HfDiff.HfDiffInnFeatureExtractor(new() { Channels = 4, NumNodes = 1, StemDepth = 1, NumClasses = 3 }))
+            HfDiff.Torch.Training.Core.StateDictFiles.WritePth(inn, net.state_dict());
+        string lr = Path.Combine(work, "val_lr"), gt = Path.Combine(work, "val_gt");
+        Directory.CreateDirectory(lr);
+        Directory.CreateDirectory(gt);
+        var rnd = new Random(8);
+        var small = new byte[32 * 32 * 3];
+        rnd.NextBytes(small);
+        ImageIO.WritePng(small, 32, 32, Path.Combine(lr, "x.png"));
+        var big = new byte[128 * 128 * 3];
+        rnd.NextBytes(big);
+        ImageIO.WritePng(big, 128, 128, Path.Combine(gt, "x.png"));
+
+        var config = Config(work, 2, student: true, hfdiff: $"  losses: hf\n  inn_ckpt: {inn}");
+        var run = CliHarness.Run("train", "student", "--config", config, "--data", hr, "--out", output, "--val", $"{lr}:{gt}", "--models", work);
+        Assert.AreEqual(0, run.Exit, run.Err + run.Out);
+        StringAssert.Contains(run.Out, "extra terms (hf): hf x 0.2");
+        StringAssert.Contains(run.Out, "val iter 2: psnr ");
+        var log = File.ReadAllLines(Path.Combine(output, "train_log.csv"));
+        StringAssert.Contains(log[0], ",hf,");
+        var val = File.ReadAllLines(Path.Combine(output, "validation.csv"));
+        Assert.AreEqual("iteration,images,psnr,ssim,seconds", val[0]);
+        Assert.HasCount(2, val, "one validation: iteration 2");
+        Assert.IsTrue(File.Exists(Path.Combine(output, "validation", "iter_000000002.png")));
+        var curves = ImageIO.Read(Path.Combine(output, "loss_curves.png"));
+        Assert.IsGreaterThan(100, curves.Width);
+        Directory.Delete(work, true);
+        Directory.Delete(hr, true);
+    }
+
+    [TestMethod]
+    public void Train_StudentDmWithoutWeights_FailsAtStartNamingFileAndFetchAlias()
+    {
+        string work = CliHarness.TempDir("hfdiff-cli-train-dm"), hr = HrFolder(), models = CliHarness.TempDir("hfdiff-cli-empty-models");
+        var run = CliHarness.Run("train", "student", "--config", Config(work, 1, student: true), "--data", hr, "--out", Path.Combine(work, "run"),
+                                 "--losses", "dm", "--models", models);
+        Assert.AreEqual(2, run.Exit, run.Out);
+        StringAssert.Contains(run.Err, "dinov2_vits14_pretrain.pth");
+        StringAssert.Contains(run.Err, "hfdiff models fetch dinov2-s14");
+        Assert.IsFalse(File.Exists(Path.Combine(work, "run", "train_log.csv")), "nothing trained");
+
+        var teacher = CliHarness.Run("train", "teacher", "--config", Config(work, 1), "--data", hr, "--out", Path.Combine(work, "run2"), "--losses", "hf+dm");
+        Assert.AreEqual(2, teacher.Exit);
+        StringAssert.Contains(teacher.Err, "student");
         Directory.Delete(work, true);
         Directory.Delete(hr, true);
     }

@@ -17,6 +17,7 @@ internal static partial class BenchCommand
         cmd.Subcommands.Add(LossesCommand());
         cmd.Subcommands.Add(IqaCommand());
         cmd.Subcommands.Add(DegradeCommand());
+        cmd.Subcommands.Add(TrainCommand());
         return cmd;
     }
 

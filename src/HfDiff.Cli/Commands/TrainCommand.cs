@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using HfDiff.Torch;
 using HfDiff.Torch.Archs.ResShift;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Configs;
@@ -9,7 +10,11 @@ using HfDiff.Torch.Losses.Distillation;
 using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Training.HfDiff;
+using HfDiff.Torch.Training.Validation;
 using HfDiff.Torch.Weights;
+using HfDiff.Reports;
+using TorchSharp;
 
 namespace HfDiff.Cli.Commands;
 
@@ -29,13 +34,30 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out (settings must match)." };
         var models = CliRunner.ModelsOption();
         var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
-        var cmd = new Command("train", "Train the SinSR student or the ResShift teacher (resumable).") { kind, config, data, output, resume, models, device };
+        var val = new Option<string?>("--val")
+        {
+            Description = "Validate the EMA model every val_freq iterations and at the end on LR_DIR[:GT_DIR] (validation.csv, validation/iter_*.png).",
+        };
+        var losses = new Option<string?>("--losses")
+        {
+            Description = "Student extra terms, overriding hfdiff.losses: sinsr, hf, dm, vgg, lpips, hf+dm (HF-Diff Table 4) or a '+'-joined set.",
+        };
+        var cmd = new Command("train", "Train the SinSR student (with HF-Diff's terms) or the ResShift teacher (resumable).")
+            { kind, config, data, output, resume, models, device, val, losses };
         cmd.SetAction(parse => Run(parse.GetValue(kind)!, parse.GetValue(config)!, parse.GetValue(data)!, parse.GetValue(output)!,
-                                   parse.GetValue(resume), parse.GetValue(models), parse.GetValue(device)!));
+                                   parse.GetValue(resume), parse.GetValue(models), parse.GetValue(device)!, parse.GetValue(val), parse.GetValue(losses)));
         return cmd;
     }
 
-    static int Run(string kind, string configPath, string dataDir, string outDir, bool resume, string? modelsDir, string device)
+    /// <summary><c>LR_DIR[:GT_DIR]</c>.</summary>
+    internal static (string Lr, string? Gt) ParseVal(string value)
+    {
+        var parts = value.Split(':', 2);
+        if (parts[0].Length == 0) throw new CliUsageException($"--val must be LR_DIR or LR_DIR:GT_DIR; got '{value}'.");
+        return (parts[0], parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null);
+    }
+
+    static int Run(string kind, string configPath, string dataDir, string outDir, bool resume, string? modelsDir, string device, string? valArg, string? lossesArg)
     {
         bool student = kind switch
         {
@@ -45,6 +67,13 @@ internal static class TrainCommand
         };
         var sr = SrConfigReader.Load(configPath);
         var train = TrainingConfig.Load(configPath);
+        if (lossesArg is not null)
+        {
+            try { train = train with { HfDiff = train.HfDiff with { Terms = HfDiffAblation.Parse(lossesArg) } }; }
+            catch (FormatException e) { throw new CliUsageException($"--losses: {e.Message}"); }
+        }
+        if (!student && train.HfDiff.Terms != HfDiffLossTerms.None)
+            throw new CliUsageException($"The HF-Diff terms ({HfDiffAblation.Format(train.HfDiff.Terms)}) train the one-step student; remove hfdiff.losses / --losses for the teacher.");
         var models = ModelDirectory.Resolve(modelsDir);
         var ae = sr.Autoencoder ?? throw new CliUsageException($"'{configPath}' has no autoencoder section; the trainers work in the VQ latent space.");
         string File(string? p, string what) => Locate(p, what, configPath, models);
@@ -55,6 +84,8 @@ internal static class TrainCommand
         using var model = UNetModelSwin.FromKwargs(sr.Model.Params);
         if (sr.Model.CkptPath is not null) Checkpoint.LoadInto(model, File(sr.Model.CkptPath, "model.ckpt_path"));
         UNetModelSwin? teacher = null;
+        SinSrStudentTrainer? studentTrainer = null;
+        TrainingValidator? validator = null;
         try
         {
             ITrainingObjective objective;
@@ -63,12 +94,37 @@ internal static class TrainCommand
                 var teacherPath = sr.Model.Settings.TryGetValue("teacher_ckpt_path", out var tp) ? tp as string : null;
                 teacher = UNetModelSwin.FromKwargs(sr.Model.Params);
                 Checkpoint.LoadInto(teacher, File(teacherPath, "model.teacher_ckpt_path"));
-                objective = SinSrStudentTrainer.Create(model, teacher, vq, schedule, new SinSrStudentTrainerOptions
-                {
-                    Loss = new SinSrDistillationLossOptions { LearnXT = train.LearnXT, FinetuneUseGt = train.FinetuneUseGt },
-                });
+                // The loop moves only the trained network: the frozen ones (and the HF-Diff networks, created on the
+                // student's device) go to the training device here.
+                var dev = TorchDevices.Parse(device, "--device");
+                model.to(dev);
+                teacher.to(dev);
+                vq.to(dev);
+                // Missing HF-Diff weight files fail here, before any training.
+                objective = studentTrainer = SinSrStudentTrainer.Create(model, teacher, vq, schedule, train.ToStudentOptions(models.Root));
+                if (studentTrainer.Options.ExtraTerms.Count > 0)
+                    Console.WriteLine($"extra terms ({HfDiffAblation.Format(train.HfDiff.Terms)}): "
+                        + string.Join(", ", studentTrainer.Options.ExtraTerms.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name} x {e.Weight:G4}"))));
             }
-            else objective = ResShiftTeacherTrainer.Create(model, vq, schedule);
+            else
+            {
+                var dev = TorchDevices.Parse(device, "--device");
+                model.to(dev);
+                vq.to(dev);
+                objective = ResShiftTeacherTrainer.Create(model, vq, schedule);
+            }
+
+            if (valArg is not null)
+            {
+                var (lrDir, gtDir) = ParseVal(valArg);
+                validator = new TrainingValidator(new TrainingValidationOptions
+                {
+                    LrFolder = lrDir, GtFolder = gtDir, ValFreq = train.ValFreq, MaxImages = train.ValImages, ModelDirectory = models.Root, Seed = train.Seed,
+                }, model.Options, vq, sr.Diffusion, oneStep: student, outDir, device);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"validation: {validator.ImageCount} image(s), {validator.Steps} step(s), every {train.ValFreq} iterations; metrics {string.Join(", ", validator.Metrics)}"));
+                foreach (var (metric, reason) in validator.Skipped) Console.WriteLine($"  {metric} skipped: {reason}");
+            }
 
             var loopOptions = train.ToLoopOptions(student, outDir, resume, device);
             using var loop = new TrainingLoop(objective, loopOptions);
@@ -88,13 +144,26 @@ internal static class TrainCommand
                     if (first < 0) first = r.Iteration - 1;
                     if (r.Iteration % Math.Max(1, train.LogEvery) == 0 || r.Iteration == r.TotalIterations || r.Iteration == first + 1 || r.Skipped || r.CheckpointPath is not null)
                         Console.WriteLine(ProgressLine(r, r.Iteration - first, clock.Elapsed.TotalSeconds));
+                    if (r.CheckpointPath is not null)
+                        TrainingPlots.WriteLossCurves(Path.Combine(outDir, TrainingLoop.LogFileName), Path.Combine(outDir, TrainingPlots.LossCurvesFileName));
+                    if (validator?.OnIteration(r) is { } v)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"val iter {v.Iteration}: {string.Join("  ", v.Means.Select(m => $"{m.Key} {m.Value:G5}"))}  ({v.Seconds:F1} s)"));
+                        foreach (var e in v.Errors.Take(5)) Console.WriteLine($"  {e}");
+                    }
                 },
             });
             Console.WriteLine($"log: {result.LogPath}");
             if (result.ModelPath is not null) Console.WriteLine($"model: {result.ModelPath}\nema: {result.EmaPath}");
             return result.Completed ? 0 : 1;
         }
-        finally { teacher?.Dispose(); }
+        finally
+        {
+            validator?.Dispose();
+            studentTrainer?.Dispose();
+            teacher?.Dispose();
+        }
     }
 
     /// <summary>One plain line (works when redirected): n/N, it/s, ETA, loss, lr, grad norm.</summary>

@@ -58,6 +58,16 @@ public static class AssetAliases
         return result;
     }
 
+    /// <summary>
+    /// The name to give <c>hfdiff models fetch</c> for <paramref name="asset"/>: the alias with the fewest files that
+    /// includes it (<c>dinov2-s14</c>, <c>lpips-alex</c>), else its file name (always accepted).
+    /// </summary>
+    public static string FetchNameFor(ModelAsset asset)
+    {
+        ArgumentNullException.ThrowIfNull(asset);
+        return Table.Where(t => t.Assets.Contains(asset)).OrderBy(t => t.Assets.Length).Select(t => t.Alias).FirstOrDefault() ?? asset.FileName;
+    }
+
     /// <summary>A listing of every accepted name: <c>all</c>, the aliases with their files, and the file names.</summary>
     public static string KnownNames(IReadOnlyList<ModelAsset>? known = null)
     {

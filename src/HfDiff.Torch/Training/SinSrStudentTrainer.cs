@@ -10,6 +10,7 @@ using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Training.HfDiff;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,8 +22,9 @@ namespace HfDiff.Torch.Training;
 /// terms; the loop back-propagates <c>losses['loss'].mean() / nacc</c>. The EMA averages every key except
 /// <c>relative_position_index</c>. Run it with <see cref="Train"/> or a <see cref="TrainingLoop"/>.
 /// </summary>
-public sealed class SinSrStudentTrainer : ITrainingObjective
+public sealed class SinSrStudentTrainer : ITrainingObjective, IDisposable
 {
+    HfDiffExtraTerms? _ownedTerms;
     readonly LatentDenoiser _studentForward, _teacher;
     readonly LatentEncoder _encoder;
     readonly IReadOnlyList<nn.Module> _frozen;
@@ -64,19 +66,46 @@ public sealed class SinSrStudentTrainer : ITrainingObjective
             ["extra_terms"] = string.Join(";", Options.ExtraTerms.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name}={e.Weight:R}"))),
             ["diffusion"] = JsonSerializer.Serialize(schedule.Options),
         };
+        // Only when set, so that checkpoints of plain SinSR runs keep their fingerprint.
+        if (Options.HfDiff.Terms != HfDiffLossTerms.None)
+            ((Dictionary<string, string>)Settings)["hfdiff"] = string.Create(CultureInfo.InvariantCulture,
+                $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}");
     }
 
-    /// <summary>The official setup: student trained, teacher UNet and VQ autoencoder frozen (eval, no gradients).</summary>
+    /// <summary>
+    /// The official setup: student trained, teacher UNet and VQ autoencoder frozen (eval, no gradients), plus the HF-Diff
+    /// terms of <see cref="SinSrStudentTrainerOptions.HfDiff"/>: built on <paramref name="hfDiffNetworks"/> when given (not
+    /// disposed), else loaded from the weight files (missing ones fail here, before training; disposed with the trainer).
+    /// Image-domain terms decode through the frozen VQ with gradients (<c>Decode(z / scale_factor)</c>, quantized
+    /// straight-through as <c>decode_first_stage</c>).
+    /// </summary>
     public static SinSrStudentTrainer Create(UNetModelSwin student, UNetModelSwin teacher, VQModelTorch autoencoder, ResShiftSchedule schedule,
-                                             SinSrStudentTrainerOptions? options = null)
+                                             SinSrStudentTrainerOptions? options = null, HfDiffLossNetworks? hfDiffNetworks = null)
     {
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(autoencoder);
+        ArgumentNullException.ThrowIfNull(schedule);
+        options ??= new SinSrStudentTrainerOptions();
         FrozenModules.Freeze(teacher);
         FrozenModules.Freeze(autoencoder);
-        return new SinSrStudentTrainer(student, (x, t, lq) => student.Forward(x, t, lq), new UNetLatentDenoiser(teacher).AsDelegate(),
-                                       autoencoder.Encode, schedule, options, [teacher, autoencoder]);
+        HfDiffExtraTerms? terms = null;
+        if (options.HfDiff.Terms != HfDiffLossTerms.None)
+        {
+            double scale = schedule.Options.ScaleFactor;
+            LatentDecoder decode = z => scale == 1.0 ? autoencoder.Decode(z) : autoencoder.Decode(z / scale);
+            var device = student.parameters().First().device;
+            terms = hfDiffNetworks is not null
+                ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decode)
+                : HfDiffExtraTerms.Load(options.HfDiff, decode, Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString());
+            options = options with { ExtraTerms = [.. options.ExtraTerms, .. terms.Terms] };
+        }
+        try
+        {
+            return new SinSrStudentTrainer(student, (x, t, lq) => student.Forward(x, t, lq), new UNetLatentDenoiser(teacher).AsDelegate(),
+                                           autoencoder.Encode, schedule, options, [teacher, autoencoder, .. terms?.Networks ?? []]) { _ownedTerms = terms };
+        }
+        catch { terms?.Dispose(); throw; }
     }
 
     public string Kind => "sinsr-student";
@@ -109,6 +138,13 @@ public sealed class SinSrStudentTrainer : ITrainingObjective
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         if (Options.ReportPredictions) outputs["pred_zstart"] = r.PredZStart.detach().clone();
         return new TrainingMicrobatchResult(r.Total.alias(), terms, outputs);
+    }
+
+    /// <summary>Releases the HF-Diff networks <see cref="Create"/> loaded.</summary>
+    public void Dispose()
+    {
+        _ownedTerms?.Dispose();
+        _ownedTerms = null;
     }
 
     /// <summary>Trains with <paramref name="loop"/> settings (AdamW, lr schedule, EMA, checkpoints) on <paramref name="data"/>.</summary>

@@ -1,4 +1,5 @@
 using HfDiff.Torch.Losses.Distillation;
+using HfDiff.Torch.Training.HfDiff;
 
 namespace HfDiff.Torch.Training;
 
@@ -15,6 +16,16 @@ public sealed record SinSrStudentTrainerOptions
     /// are part of the resume fingerprint; their values go to the CSV log.
     /// </summary>
     public IReadOnlyList<DistillationExtraTerm> ExtraTerms { get; init; } = [];
+
+    /// <summary>
+    /// HF-Diff's terms (λ_HF with the INN weights, λ_DM with DINOv2, or a Table 4 baseline), built by
+    /// <see cref="SinSrStudentTrainer.Create"/> from the weight files (or from the networks it is given) and appended to
+    /// <see cref="ExtraTerms"/>. Default: none (SinSR).
+    /// </summary>
+    public HfDiffLossOptions HfDiff { get; init; } = new();
+
+    /// <summary>Model directory for the HF-Diff networks' weights (null = <c>--models</c> resolution: $HFDIFF_MODELS, ~/.hfdiff/models).</summary>
+    public string? ModelDirectory { get; init; }
 
     /// <summary>Pass the student's <c>pred_zstart</c> of each microbatch to the iteration callback (as <c>Outputs["pred_zstart"]</c>).</summary>
     public bool ReportPredictions { get; init; }

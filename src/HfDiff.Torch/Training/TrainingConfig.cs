@@ -1,12 +1,19 @@
 using System.Globalization;
+using HfDiff.Torch.Losses;
+using HfDiff.Torch.Losses.Distillation;
+using HfDiff.Torch.Metrics.Lpips;
 using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Training.HfDiff;
 using YamlDotNet.RepresentationModel;
 
 namespace HfDiff.Torch.Training;
 
 /// <summary>
 /// The <c>train:</c> keys of an official ResShift / SinSR YAML that our trainers use, plus our own <c>hfdiff:</c> section
-/// (<c>keep_checkpoints</c>, <c>max_grad_norm</c>, <c>max_consecutive_nonfinite</c>, <c>gt_size</c>, <c>log_every</c>).
+/// (<c>keep_checkpoints</c>, <c>max_grad_norm</c>, <c>max_consecutive_nonfinite</c>, <c>gt_size</c>, <c>log_every</c>,
+/// <c>val_freq</c>, <c>val_images</c>, and HF-Diff's terms: <c>losses</c>, <c>hf_weight</c>, <c>hf_domain</c>, <c>inn_ckpt</c>,
+/// <c>dm_weight</c>, <c>dinov2</c>, <c>dinov2_ckpt</c>, <c>dm_temperature</c>, <c>vgg_weight</c>, <c>lpips_weight</c>, <c>lpips_net</c>;
+/// see <see cref="HfDiffLossOptions"/>).
 /// Other keys (data, degradation, validation, AMP) are ignored.
 /// </summary>
 public sealed record TrainingConfig
@@ -33,6 +40,12 @@ public sealed record TrainingConfig
     public int MaxConsecutiveNonFinite { get; init; } = 5;
     public int GtSize { get; init; } = 256;
     public int LogEvery { get; init; } = 10;
+    /// <summary><c>train.val_freq</c> (or <c>hfdiff.val_freq</c>): validate every this many iterations (and after the last).</summary>
+    public long ValFreq { get; init; } = 5000;
+    /// <summary><c>hfdiff.val_images</c>: at most this many validation images per validation (0 = all).</summary>
+    public int ValImages { get; init; }
+    /// <summary>HF-Diff's extra terms of the student (<c>hfdiff.losses</c> and the weights/checkpoints).</summary>
+    public HfDiffLossOptions HfDiff { get; init; } = new();
 
     /// <summary>Reads a YAML file. Throws <see cref="InvalidDataException"/> naming the file and key for bad values.</summary>
     public static TrainingConfig Load(string path)
@@ -55,6 +68,7 @@ public sealed record TrainingConfig
                 WeightDecay = r.Double("weight_decay") ?? c.WeightDecay, SaveFreq = r.Long("save_freq") ?? c.SaveFreq,
                 Seed = r.Long("seed") ?? c.Seed, LearnXT = r.Bool("learn_xT") ?? c.LearnXT,
                 FinetuneUseGt = r.Double("finetune_use_gt") ?? (r.Bool("finetune_use_gt") is bool b ? (b ? 1 : 0) : c.FinetuneUseGt),
+                ValFreq = r.Long("val_freq") ?? c.ValFreq,
             };
         }
         if (Child(root, "hfdiff") is YamlMappingNode h)
@@ -65,10 +79,60 @@ public sealed record TrainingConfig
                 KeepCheckpoints = (int)(r.Long("keep_checkpoints") ?? c.KeepCheckpoints), MaxGradNorm = r.Double("max_grad_norm") ?? c.MaxGradNorm,
                 MaxConsecutiveNonFinite = (int)(r.Long("max_consecutive_nonfinite") ?? c.MaxConsecutiveNonFinite),
                 GtSize = (int)(r.Long("gt_size") ?? c.GtSize), LogEvery = (int)(r.Long("log_every") ?? c.LogEvery),
+                ValFreq = r.Long("val_freq") ?? c.ValFreq, ValImages = (int)(r.Long("val_images") ?? c.ValImages),
             };
+            var d = c.HfDiff;
+            var losses = r.String("losses");
+            HfDiffLossTerms terms;
+            try { terms = losses is null ? d.Terms : HfDiffAblation.Parse(losses); }
+            catch (FormatException e) { throw new InvalidDataException($"'{path}': hfdiff.losses: {e.Message}"); }
+            var domain = r.String("hf_domain")?.Trim().ToLowerInvariant() switch
+            {
+                null => d.HighFrequencyDomain,
+                "latent" or "latents" or "vq" => HighFrequencyLossDomain.VqLatent,
+                "image" or "images" or "rgb" => HighFrequencyLossDomain.Rgb,
+                var v => throw new InvalidDataException($"'{path}': hfdiff.hf_domain must be latent or image (got '{v}')."),
+            };
+            var lpipsNet = r.String("lpips_net")?.Trim().ToLowerInvariant() switch
+            {
+                null => d.LpipsNet,
+                "vgg" => LpipsNet.Vgg,
+                "alex" => LpipsNet.Alex,
+                var v => throw new InvalidDataException($"'{path}': hfdiff.lpips_net must be vgg or alex (got '{v}')."),
+            };
+            c = c with
+            {
+                HfDiff = d with
+                {
+                    Terms = terms, HighFrequencyWeight = r.Double("hf_weight") ?? d.HighFrequencyWeight, HighFrequencyDomain = domain,
+                    InnCheckpoint = Relative(path, r.String("inn_ckpt")) ?? d.InnCheckpoint,
+                    DistributionMatchingWeight = r.Double("dm_weight") ?? d.DistributionMatchingWeight, Dinov2Model = r.String("dinov2") ?? d.Dinov2Model,
+                    Dinov2Checkpoint = Relative(path, r.String("dinov2_ckpt")) ?? d.Dinov2Checkpoint,
+                    DistributionMatchingTemperature = r.Double("dm_temperature") ?? d.DistributionMatchingTemperature,
+                    VggWeight = r.Double("vgg_weight") ?? d.VggWeight, LpipsWeight = r.Double("lpips_weight") ?? d.LpipsWeight, LpipsNet = lpipsNet,
+                },
+            };
+            try { c.HfDiff.Validate(); }
+            catch (ArgumentException e) { throw new InvalidDataException($"'{path}': hfdiff: {e.Message}"); }
         }
         return c;
     }
+
+    /// <summary>A path relative to the YAML's folder when that file exists; otherwise as written (a model-directory file name).</summary>
+    static string? Relative(string yamlPath, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value) || Path.IsPathRooted(value)) return value;
+        var beside = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(yamlPath))!, value));
+        return File.Exists(beside) ? beside : value;
+    }
+
+    /// <summary>The student trainer's options: the distillation flags of <c>train:</c> and the HF-Diff terms of <c>hfdiff:</c>.</summary>
+    public SinSrStudentTrainerOptions ToStudentOptions(string? modelDirectory = null) => new()
+    {
+        Loss = new SinSrDistillationLossOptions { LearnXT = LearnXT, FinetuneUseGt = FinetuneUseGt },
+        HfDiff = HfDiff,
+        ModelDirectory = modelDirectory,
+    };
 
     /// <summary>The loop settings: SinSR's milestone rule for the student, ResShift's warm-up (+ cosine) rule for the teacher.</summary>
     public TrainingLoopOptions ToLoopOptions(bool student, string outputFolder, bool resume, string device) => new()

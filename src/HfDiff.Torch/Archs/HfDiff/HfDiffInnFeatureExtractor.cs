@@ -69,6 +69,38 @@ public sealed class HfDiffInnFeatureExtractor : nn.Module<Tensor, Tensor>
     /// <summary>Loads a full extractor state dict (<c>.pth</c>/<c>.safetensors</c>, <c>module.</c> tolerated).</summary>
     public void LoadWeights(string path, bool strict = true) => Checkpoint.LoadInto(this, path, strict);
 
+    /// <summary>
+    /// Builds a frozen-ready extractor from a full state dict (e.g. <c>hfdiff_inn_extractor.safetensors</c> written by
+    /// <c>hfdiff pretrain-inn</c>), reading its shape from the keys: <c>stem_conv.weight</c> [N, in, 3, 3], the number of
+    /// <c>stem_blocks.j</c> and <c>inn.net.i</c>, <c>head.weight</c> [classes, N]. Loaded strictly.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is not an extractor state dict.</exception>
+    public static HfDiffInnFeatureExtractor FromFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"INN extractor weights '{path}' do not exist.", path);
+        var sd = Checkpoint.LoadStateDict(path);
+        try
+        {
+            var stripped = Checkpoint.StripPrefix(sd, "module.");   // shares the tensors
+            if (!stripped.TryGetValue("stem_conv.weight", out var stem) || stem.dim() != 4 || !stripped.TryGetValue("head.weight", out var head) || head.dim() != 2)
+                throw new CheckpointFormatException(
+                    $"'{path}' is not an HF-Diff INN extractor state dict (no stem_conv.weight / head.weight); expected the weights file of 'hfdiff pretrain-inn'.");
+            static int Count(IEnumerable<string> keys, string prefix) => keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(k => int.Parse(k.AsSpan(prefix.Length, k.IndexOf('.', prefix.Length) - prefix.Length), System.Globalization.CultureInfo.InvariantCulture))
+                .DefaultIfEmpty(-1).Max() + 1;
+            var options = new HfDiffInnFeatureExtractorOptions
+            {
+                Channels = (int)stem.shape[0], InChannels = (int)stem.shape[1], NumClasses = (int)head.shape[0],
+                StemDepth = Count(stripped.Keys, "stem_blocks."), NumNodes = Count(stripped.Keys, "inn.net."),
+            };
+            var net = new HfDiffInnFeatureExtractor(options);
+            try { Checkpoint.LoadInto(net, stripped, strict: true, source: $"'{path}'"); }
+            catch { net.Dispose(); throw; }
+            return net;
+        }
+        finally { foreach (var t in sd.Values) t.Dispose(); }
+    }
+
     /// <summary>Loads only the INN part from a CDDFuse-style checkpoint (see <see cref="DetailFeatureCheckpoint"/>).</summary>
     public void LoadInnWeights(string path, CddFuseInnSource source = CddFuseInnSource.Auto)
     {

@@ -39,7 +39,7 @@ public sealed class VectorQuantizer : nn.Module
     /// <summary>
     /// Quantizes (B, e_dim, H, W) features to the nearest codebook rows.
     /// Distances are |z|² + |e|² − 2 z·e in float32, argmin per position (first minimum on ties), as the reference.
-    /// Returns quant (B, e_dim, H, W) = z + (z_q − z) (the straight-through form, bitwise as the reference), indices
+    /// Returns quant (B, e_dim, H, W) = z + (z_q − z).detach() (the straight-through form, bitwise as the reference), indices
     /// (B, H, W) int64, and emb_loss (scalar) = mean((z_q−z)²) + β·mean((z_q−z)²).
     /// </summary>
     public QuantizeResult Quantize(Tensor z)
@@ -73,7 +73,9 @@ public sealed class VectorQuantizer : nn.Module
         var zq = embedding.call(indices).view(zp.shape);
         var diff = (zq - zp).pow(2).mean();
         var loss = diff + Beta * diff;
-        var quant = (zp + (zq - zp)).permute(0, 3, 1, 2).contiguous();
+        // Straight-through estimator as the reference (z_q = z + (z_q - z).detach()): the same values, and a gradient of 1
+        // to z. Without the detach the gradient to z would be 1 − 1 = 0, which cuts losses on decoded images from the student.
+        var quant = (zp + (zq - zp).detach()).permute(0, 3, 1, 2).contiguous();
         return new QuantizeResult(quant.MoveToOuterDisposeScope(), indices.view(b, h, w).MoveToOuterDisposeScope(), loss.MoveToOuterDisposeScope());
     }
 

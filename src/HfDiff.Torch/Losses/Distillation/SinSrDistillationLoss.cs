@@ -163,6 +163,8 @@ public sealed class SinSrDistillationLoss
 
         var result = new SinSrDistillationResult
         {
+            Gt = gt.alias().MoveToOuterDisposeScope(),
+            Lq = lq.alias().MoveToOuterDisposeScope(),
             ZY = zY.MoveToOuterDisposeScope(),
             ZStartGt = zStartGt.MoveToOuterDisposeScope(),
             Noise = eps.MoveToOuterDisposeScope(),

@@ -15,6 +15,10 @@ public sealed class SinSrDistillationResult : IDisposable
 
     internal SinSrDistillationResult() { }
 
+    /// <summary>The GT batch as given, (B, 3, H, W) in [−1, 1] (an alias; no graph). Target of image-domain extra terms.</summary>
+    public required Tensor Gt { get; init; }
+    /// <summary>The LR batch as given, (B, 3, h, w) in [−1, 1] (an alias; no graph).</summary>
+    public required Tensor Lq { get; init; }
     /// <summary>z_y = scale_factor · Encode(bicubic_sf(lq)): the LR latent the chain shifts towards (no graph).</summary>
     public required Tensor ZY { get; init; }
     /// <summary>z_0^gt = scale_factor · Encode(gt), no upsampling (no graph). Target of the GT term and of HF-Diff terms.</summary>
@@ -72,7 +76,7 @@ public sealed class SinSrDistillationResult : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        var all = new List<Tensor?> { ZY, ZStartGt, Noise, ZT, TeacherPredX0, TeacherStates, ZStartTeacher,
+        var all = new List<Tensor?> { Gt, Lq, ZY, ZStartGt, Noise, ZT, TeacherPredX0, TeacherStates, ZStartTeacher,
                                       LossMse, LossMseXT, LossMseGt, LossPerSample, ReferenceLoss, Total };
         foreach (var c in StudentCalls) all.AddRange([c.Input, c.Timesteps, c.Output]);
         all.AddRange(_extraTerms.Values);

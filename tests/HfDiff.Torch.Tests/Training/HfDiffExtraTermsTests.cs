@@ -1,0 +1,274 @@
+using HfDiff.Tests.Common;
+using HfDiff.Torch.Archs.Dinov2;
+using HfDiff.Torch.Archs.HfDiff;
+using HfDiff.Torch.Archs.ResShift;
+using HfDiff.Torch.Assets;
+using HfDiff.Torch.Losses;
+using HfDiff.Torch.Losses.Distillation;
+using HfDiff.Torch.Losses.Perceptual;
+using HfDiff.Torch.Metrics.Lpips;
+using HfDiff.Torch.Pipelines;
+using HfDiff.Torch.Schedules;
+using HfDiff.Torch.Tests.Archs.Dinov2;
+using HfDiff.Torch.Training;
+using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Training.HfDiff;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HfDiff.Torch.Tests.Training;
+
+/// <summary>
+/// HF-Diff's extra terms on the reduced SinSR networks of fixtures/trainer, with tiny random extractors (INN, VGG16,
+/// LPIPS-alex) and the tiny DINOv2 of fixtures/dinov2 (tiny.pth): each term back-propagates into the student only, its
+/// weight is applied once, and the Table 4 switches build the right term sets.
+/// </summary>
+[TestClass]
+public class HfDiffExtraTermsTests
+{
+    static int _threads;
+
+    [ClassInitialize]
+    public static void SingleThread(TestContext _) { _threads = torch.get_num_threads(); torch.set_num_threads(1); }
+
+    [ClassCleanup]
+    public static void RestoreThreads() => torch.set_num_threads(_threads);
+
+    sealed class Setup : IDisposable
+    {
+        public readonly TrainerFixture Fx = new();
+        public readonly UNetModelSwin Student, Teacher;
+        public readonly VQModelTorch Vq;
+        public readonly ResShiftSchedule Schedule;
+        public readonly HfDiffLossNetworks Networks;
+
+        public Setup()
+        {
+            Student = Fx.UNet("student", TrainerFixture.StudentFile);
+            Teacher = Fx.UNet("teacher", TrainerFixture.TeacherFile);
+            Vq = Fx.Autoencoder();
+            Schedule = new ResShiftSchedule(Fx.ScheduleOptions);
+            torch.random.manual_seed(11);
+            Networks = new HfDiffLossNetworks
+            {
+                Inn = new HfDiffInnFeatureExtractor(new HfDiffInnFeatureExtractorOptions { Channels = 8, NumNodes = 1, StemDepth = 1, NumClasses = 4 }),
+                Dinov2 = TinyDinov2(),
+                Vgg = new Vgg16Features(),
+                Lpips = RandomLpips(),
+            };
+            FrozenModulesFreeze(Teacher, Vq, Networks.Inn, Networks.Dinov2, Networks.Vgg, Networks.Lpips);
+        }
+
+        public LatentDecoder Decoder => z => Vq.Decode(z / Schedule.Options.ScaleFactor);
+
+        public IEnumerable<nn.Module> Frozen => [Teacher, Vq, Networks.Inn!, Networks.Dinov2!, Networks.Vgg!, Networks.Lpips!];
+
+        public void Dispose()
+        {
+            Student.Dispose(); Teacher.Dispose(); Vq.Dispose();
+            Networks.Inn?.Dispose(); Networks.Dinov2?.Dispose(); Networks.Vgg?.Dispose(); Networks.Lpips?.Dispose();
+            Fx.Dispose();
+        }
+    }
+
+    static DinoVisionTransformer TinyDinov2()
+    {
+        var dir = TestPaths.Fixture("dinov2");
+        var cfg = TestPaths.ReadConfig(dir).GetProperty("models").GetProperty("tiny");
+        var net = new DinoVisionTransformer(Dinov2FixtureConfig.Options(cfg.GetProperty("constructor_kwargs")));
+        net.LoadWeights(Path.Combine(dir, cfg.GetProperty("checkpoint").GetString()!));
+        return net;
+    }
+
+    static LpipsMetric RandomLpips()
+    {
+        using var trunk = LpipsTrunk.Create(LpipsNet.Alex);
+        var trunkSd = trunk.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var lin = Enumerable.Range(0, trunk.Channels.Count).ToDictionary(k => $"lin{k}.model.1.weight", k => torch.rand(1, trunk.Channels[k], 1, 1));
+        try { return new LpipsMetric(LpipsNet.Alex, trunkSd, lin); }
+        finally { foreach (var t in lin.Values) t.Dispose(); }
+    }
+
+    public static IEnumerable<object[]> SingleTerms =>
+    [
+        [HfDiffLossTerms.HighFrequency, HighFrequencyLossDomain.VqLatent, HfDiffExtraTerms.HighFrequencyName, 0.2],
+        [HfDiffLossTerms.HighFrequency, HighFrequencyLossDomain.Rgb, HfDiffExtraTerms.HighFrequencyImageName, 1.0],
+        [HfDiffLossTerms.DistributionMatching, HighFrequencyLossDomain.VqLatent, HfDiffExtraTerms.DistributionMatchingName, 1.0],
+        [HfDiffLossTerms.VggPerceptual, HighFrequencyLossDomain.VqLatent, HfDiffExtraTerms.VggName, 1.0],
+        [HfDiffLossTerms.Lpips, HighFrequencyLossDomain.VqLatent, HfDiffExtraTerms.LpipsName, 1.0],
+    ];
+
+    /// <summary>
+    /// Each term alone, back-propagated by itself: the student's parameters get a non-zero gradient, no frozen network
+    /// (teacher, VQ, INN, DINOv2, VGG, LPIPS) gets any; Total − Reference = λ · term (λ the default, then 3×).
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(SingleTerms))]
+    public void Compute_SingleTerm_GradientToStudentOnlyAndWeightApplied(HfDiffLossTerms term, HighFrequencyLossDomain domain, string name, double defaultWeight)
+    {
+        using var s = new Setup();
+        var options = new HfDiffLossOptions { Terms = term, HighFrequencyDomain = domain };
+        using var terms = new HfDiffExtraTerms(options, s.Networks, s.Decoder);
+        Assert.HasCount(1, terms.Terms);
+        Assert.AreEqual(name, terms.Terms[0].Name);
+        Assert.AreEqual(defaultWeight, terms.Terms[0].Weight, "default λ");
+        s.Student.train();
+        var loss = new SinSrDistillationLoss(s.Schedule);
+        using var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 1);
+        using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 1);
+        torch.random.manual_seed(3);
+        var weighted = new DistillationExtraTerm(name, 3 * defaultWeight, terms.Terms[0].Compute);
+        using var r = loss.Compute(gt, lq, (x, t, c) => s.Student.Forward(x, t, c), new UNetLatentDenoiser(s.Teacher).AsDelegate(), s.Vq.Encode, null, [weighted]);
+        var value = r.ExtraTerms[name];
+        Assert.IsTrue(value.requires_grad, $"{name} has a graph");
+        double v = value.item<float>(), total = r.Total.item<float>(), reference = r.ReferenceLoss.item<float>();
+        Assert.IsTrue(double.IsFinite(v) && v > 0, $"{name} = {v}");
+        Assert.AreEqual(reference + 3 * defaultWeight * v, total, 1e-5 * Math.Max(1, Math.Abs(total)), "Total = Reference + λ·term");
+
+        value.backward();
+        double sq = 0;
+        foreach (var p in s.Student.parameters())
+            if (p.grad is { } g) { using var ss = g.square().sum(); sq += ss.item<float>(); }
+        Assert.IsGreaterThan(0.0, sq, $"{name}: the student gets a gradient");
+        foreach (var m in s.Frozen)
+            foreach (var (pn, p) in m.named_parameters())
+            {
+                Assert.IsFalse(p.requires_grad, $"{m.GetName()}.{pn} is frozen");
+                Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient from {name}");
+            }
+        foreach (var m in terms.Networks) Assert.IsFalse(m.training, $"{m.GetName()} is in eval mode");
+    }
+
+    static void FrozenModulesFreeze(params nn.Module[] modules)
+    {
+        foreach (var m in modules) { foreach (var p in m.parameters()) p.requires_grad = false; m.eval(); }
+    }
+
+    [TestMethod]
+    public void Table4_EveryRow_BuildsItsTermSet()
+    {
+        using var s = new Setup();
+        var expected = new Dictionary<string, string[]>
+        {
+            ["sinsr"] = [], ["hf"] = ["hf"], ["dm"] = ["dm"], ["vgg"] = ["vgg"], ["lpips"] = ["lpips"], ["hf+dm"] = ["hf", "dm"],
+        };
+        CollectionAssert.AreEqual(expected.Keys.ToList(), HfDiffAblation.Table4.Select(r => r.Name).ToList(), "Table 4 rows in order");
+        foreach (var row in HfDiffAblation.Table4)
+        {
+            Assert.AreEqual(row.Terms, HfDiffAblation.Parse(row.Name), row.Name);
+            Assert.AreEqual(row.Name, HfDiffAblation.Format(row.Terms), row.Name);
+            using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = row.Terms, HighFrequencyWeight = 0.5, DistributionMatchingWeight = 0.25 }, s.Networks, s.Decoder);
+            CollectionAssert.AreEqual(expected[row.Name], terms.Terms.Select(t => t.Name).ToArray(), row.Name);
+            foreach (var t in terms.Terms)
+                Assert.AreEqual(t.Name switch { "hf" => 0.5, "dm" => 0.25, _ => 1.0 }, t.Weight, $"{row.Name}: λ of {t.Name}");
+        }
+        Assert.AreEqual(HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips, HfDiffAblation.Parse("LPIPS + vgg"));
+        Assert.ThrowsExactly<FormatException>(() => HfDiffAblation.Parse("hf+clip"));
+    }
+
+    [TestMethod]
+    public void Create_WithHfDiffOptions_AddsTermsFreezesNetworksAndFingerprints()
+    {
+        using var s = new Setup();
+        var options = new SinSrStudentTrainerOptions { HfDiff = new HfDiffLossOptions { Terms = HfDiffAblation.Parse("hf+dm"), DistributionMatchingWeight = 0.5 } };
+        using var trainer = SinSrStudentTrainer.Create(s.Student, s.Teacher, s.Vq, s.Schedule, options, s.Networks);
+        CollectionAssert.AreEqual(new[] { "hf", "dm" }, trainer.Options.ExtraTerms.Select(e => e.Name).ToArray());
+        CollectionAssert.IsSubsetOf(new[] { "hf", "dm" }, trainer.TermNames.ToArray(), "CSV columns");
+        Assert.AreEqual("hf=0.2;dm=0.5", trainer.Settings["extra_terms"]);
+        StringAssert.StartsWith(trainer.Settings["hfdiff"], "hf+dm;");
+        trainer.PrepareForTraining();
+        Assert.IsFalse(s.Networks.Inn!.training);
+        Assert.IsFalse(s.Networks.Dinov2!.training);
+        Assert.IsTrue(s.Student.training);
+    }
+
+    [TestMethod]
+    public void Load_MissingWeightFiles_FailsNamingEveryFileAndFetchAlias()
+    {
+        var dir = Directory.CreateTempSubdirectory("hfdiff-terms-models").FullName;
+        try
+        {
+            var options = new HfDiffLossOptions { Terms = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips };
+            var e = Assert.ThrowsExactly<ModelAssetMissingException>(() => HfDiffExtraTerms.Load(options, z => z, new ModelDirectory(dir)));
+            foreach (var s in new[] { "hfdiff_inn_extractor.safetensors", "hfdiff pretrain-inn", "dinov2_vits14_pretrain.pth", "hfdiff models fetch dinov2-s14",
+                                      "vgg16-397923af.pth", "vgg.pth", "hfdiff models fetch lpips-vgg" })
+                StringAssert.Contains(e.Message, s);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void Load_InnFileFromPretraining_InfersShapeAndFreezes()
+    {
+        var dir = Directory.CreateTempSubdirectory("hfdiff-terms-inn").FullName;
+        try
+        {
+            torch.random.manual_seed(5);
+            var shape = new HfDiffInnFeatureExtractorOptions { Channels = 6, NumNodes = 2, StemDepth = 3, NumClasses = 7 };
+            using (var inn = new HfDiffInnFeatureExtractor(shape))
+                StateDictFiles.WritePth(Path.Combine(dir, HfDiffExtraTerms.DefaultInnFileName), inn.state_dict());
+            using var loaded = HfDiffInnFeatureExtractor.FromFile(Path.Combine(dir, HfDiffExtraTerms.DefaultInnFileName));
+            Assert.AreEqual(shape, loaded.Options);
+            using var terms = HfDiffExtraTerms.Load(new HfDiffLossOptions { Terms = HfDiffLossTerms.HighFrequency }, null, new ModelDirectory(dir));
+            Assert.AreEqual("hf", terms.Terms.Single().Name);
+            Assert.IsTrue(terms.Networks.Single().parameters().All(p => !p.requires_grad));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void Load_ConfigWithHfDiffSection_RoundTripsIntoStudentOptions()
+    {
+        var dir = Directory.CreateTempSubdirectory("hfdiff-terms-yaml").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "inn.safetensors"), "");
+            var path = Path.Combine(dir, "cfg.yaml");
+            File.WriteAllText(path, """
+                train:
+                  lr: 5e-5
+                  learn_xT: True
+                  finetune_use_gt: 1.0
+                  val_freq: 250
+                hfdiff:
+                  losses: hf+dm
+                  hf_weight: 0.3
+                  hf_domain: image
+                  inn_ckpt: inn.safetensors
+                  dm_weight: 0.05
+                  dinov2: dinov2_vitb14
+                  dm_temperature: 0.5
+                  vgg_weight: 0.7
+                  lpips_weight: 0.9
+                  lpips_net: alex
+                  val_images: 3
+                """);
+            var c = TrainingConfig.Load(path);
+            var o = c.ToStudentOptions("/models");
+            Assert.AreEqual(250, c.ValFreq);
+            Assert.AreEqual(3, c.ValImages);
+            Assert.IsTrue(o.Loss.LearnXT);
+            Assert.AreEqual(1.0, o.Loss.FinetuneUseGt);
+            Assert.AreEqual("/models", o.ModelDirectory);
+            Assert.AreEqual(new HfDiffLossOptions
+            {
+                Terms = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching, HighFrequencyWeight = 0.3, HighFrequencyDomain = HighFrequencyLossDomain.Rgb,
+                InnCheckpoint = Path.Combine(dir, "inn.safetensors"), DistributionMatchingWeight = 0.05, Dinov2Model = "dinov2_vitb14",
+                DistributionMatchingTemperature = 0.5, VggWeight = 0.7, LpipsWeight = 0.9, LpipsNet = LpipsNet.Alex,
+            }, o.HfDiff);
+
+            File.WriteAllText(path, "hfdiff:\n  losses: hf\n");
+            var d = TrainingConfig.Load(path).ToStudentOptions();
+            Assert.AreEqual(HfDiffLossTerms.HighFrequency, d.HfDiff.Terms);
+            Assert.AreEqual(HighFrequencyLossDomain.VqLatent, d.HfDiff.HighFrequencyDomain, "released default: latents");
+            Assert.AreEqual(0.2, d.HfDiff.EffectiveHighFrequencyWeight, "released default weight");
+
+            File.WriteAllText(path, "hfdiff:\n  hf_domain: pixels\n");
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => TrainingConfig.Load(path));
+            StringAssert.Contains(e.Message, "hfdiff.hf_domain");
+            File.WriteAllText(path, "hfdiff:\n  losses: hf+sharpness\n");
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainingConfig.Load(path)).Message, "hfdiff.losses");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
