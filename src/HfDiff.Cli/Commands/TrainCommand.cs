@@ -30,6 +30,7 @@ internal static class TrainCommand
         var models = CliRunner.ModelsOption();
         var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("train", "Train the SinSR student or the ResShift teacher (resumable).") { kind, config, data, output, resume, models, device };
+        cmd.Subcommands.Add(TrainAutoencoderCommand.Create());   // hfdiff train autoencoder ...
         cmd.SetAction(parse => Run(parse.GetValue(kind)!, parse.GetValue(config)!, parse.GetValue(data)!, parse.GetValue(output)!,
                                    parse.GetValue(resume), parse.GetValue(models), parse.GetValue(device)!));
         return cmd;
