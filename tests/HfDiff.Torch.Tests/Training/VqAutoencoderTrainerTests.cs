@@ -19,7 +19,13 @@ public class VqAutoencoderTrainerTests
     public static void SingleThread(TestContext _) { _threads = torch.get_num_threads(); torch.set_num_threads(1); }
 
     [ClassCleanup]
-    public static void RestoreThreads() => torch.set_num_threads(_threads);
+    public static void RestoreThreads()
+    {
+        torch.set_num_threads(_threads);
+        lock (Dirs) foreach (var d in Dirs) try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+    }
+
+    static readonly List<string> Dirs = [];
 
     static VQModelOptions TinyOptions(int nEmbed = 32) => new()
     {
@@ -60,6 +66,7 @@ public class VqAutoencoderTrainerTests
     {
         var d = Path.Combine(Path.GetTempPath(), $"hfdiff-vqae-{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(d);
+        lock (Dirs) Dirs.Add(d);
         return d;
     }
 
