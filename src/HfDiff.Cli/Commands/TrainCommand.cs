@@ -44,6 +44,7 @@ internal static class TrainCommand
         };
         var cmd = new Command("train", "Train the SinSR student (with HF-Diff's terms) or the ResShift teacher (resumable).")
             { kind, config, data, output, resume, models, device, val, losses };
+        cmd.Subcommands.Add(TrainAutoencoderCommand.Create());   // hfdiff train autoencoder ...
         cmd.SetAction(parse => Run(parse.GetValue(kind)!, parse.GetValue(config)!, parse.GetValue(data)!, parse.GetValue(output)!,
                                    parse.GetValue(resume), parse.GetValue(models), parse.GetValue(device)!, parse.GetValue(val), parse.GetValue(losses)));
         return cmd;

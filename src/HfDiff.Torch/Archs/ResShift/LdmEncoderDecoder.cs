@@ -203,6 +203,9 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
     /// <summary>Children are registered explicitly under their PyTorch names; no reflection over fields.</summary>
     protected override void RegisterComponents() { }
 
+    /// <summary><c>conv_out.weight</c>: the last layer, whose gradients set VQGAN's adaptive GAN weight (<c>get_last_layer</c>).</summary>
+    public Parameter ConvOutWeight => conv_out.weight!;
+
     /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]).</summary>
     public override Tensor forward(Tensor z)
     {

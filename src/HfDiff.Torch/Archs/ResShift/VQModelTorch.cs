@@ -39,6 +39,9 @@ public sealed class VQModelTorch : nn.Module
 
     public VectorQuantizer Quantizer => quantize;
 
+    /// <summary>The decoder's last layer weight <c>decoder.conv_out.weight</c> (taming's <c>get_last_layer</c>).</summary>
+    public Parameter LastLayerWeight => decoder.ConvOutWeight;
+
     /// <summary>(B, 3, H, W) image in [−1, 1] → (B, embed_dim, H/f, W/f) pre-quantization latent quant_conv(encoder(x)).</summary>
     public Tensor Encode(Tensor x)
     {

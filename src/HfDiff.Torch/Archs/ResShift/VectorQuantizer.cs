@@ -39,8 +39,9 @@ public sealed class VectorQuantizer : nn.Module
     /// <summary>
     /// Quantizes (B, e_dim, H, W) features to the nearest codebook rows.
     /// Distances are |z|² + |e|² − 2 z·e in float32, argmin per position (first minimum on ties), as the reference.
-    /// Returns quant (B, e_dim, H, W) = z + (z_q − z).detach() (the straight-through form, bitwise as the reference), indices
-    /// (B, H, W) int64, and emb_loss (scalar) = mean((z_q−z)²) + β·mean((z_q−z)²).
+    /// Returns quant (B, e_dim, H, W) = z + (z_q − z).detach() (the straight-through estimator, bitwise as the reference),
+    /// indices (B, H, W) int64, and emb_loss (scalar) = mean((z_q.detach()−z)²) + β·mean((z_q−z.detach())²), with the
+    /// reference's gradient paths (so it can be trained).
     /// </summary>
     public QuantizeResult Quantize(Tensor z)
     {
@@ -71,10 +72,15 @@ public sealed class VectorQuantizer : nn.Module
         }
         var indices = idxParts.Count == 1 ? idxParts[0] : cat(idxParts, 0);
         var zq = embedding.call(indices).view(zp.shape);
-        var diff = (zq - zp).pow(2).mean();
-        var loss = diff + Beta * diff;
-        // Straight-through estimator as the reference (z_q = z + (z_q - z).detach()): the same values, and a gradient of 1
-        // to z. Without the detach the gradient to z would be 1 − 1 = 0, which cuts losses on decoded images from the student.
+        // legacy: loss = mean((z_q.detach() − z)²) + β·mean((z_q − z.detach())²): the first term (weight 1) trains the
+        // encoder, the second (weight β) the codebook. PORT-QUIRK(ResShift, ldm/modules/vqvae/quantize.py): legacy=True
+        // puts β on the codebook term, not on the commitment term as in the VQ-VAE paper; kept. The detaches change no
+        // value (both means are the same number, as before), only where the gradients go.
+        var commitment = (zq.detach() - zp).pow(2).mean();
+        var codebook = (zq - zp.detach()).pow(2).mean();
+        var loss = commitment + Beta * codebook;
+        // Straight-through estimator: z_q = z + (z_q − z).detach(): the value is z_q (bitwise the reference's), the
+        // gradient goes to z (the encoder) unchanged and not to the codebook.
         var quant = (zp + (zq - zp).detach()).permute(0, 3, 1, 2).contiguous();
         return new QuantizeResult(quant.MoveToOuterDisposeScope(), indices.view(b, h, w).MoveToOuterDisposeScope(), loss.MoveToOuterDisposeScope());
     }

@@ -14,14 +14,15 @@ namespace HfDiff.Torch.Training.Core;
 /// Training checkpoints: one zip file <c>checkpoint_iter&lt;NNNNNNNNN&gt;.ckpt</c> per save, written atomically (temp file
 /// + rename), holding <c>model.safetensors</c> and <c>ema.safetensors</c> (state dicts with the official keys, exact bits),
 /// <c>optimizer.bin</c> (TorchSharp's AdamW state: step counts and both moments per parameter), <c>rng.bin</c> (the run's
-/// generator state) and <c>state.json</c> (<see cref="TrainingCheckpointState"/>).
+/// generator state), <c>state.json</c> (<see cref="TrainingCheckpointState"/>) and, for an
+/// <see cref="IAuxiliaryTrainingObjective"/>, <c>auxiliary.bin</c> (its opaque state: e.g. a discriminator and its optimizer).
 /// </summary>
 public static class TrainingCheckpoint
 {
     public const string FilePrefix = "checkpoint_iter";
     public const string Extension = ".ckpt";
     const string ModelEntry = "model.safetensors", EmaEntry = "ema.safetensors", OptimizerEntry = "optimizer.bin",
-                 RngEntry = "rng.bin", StateEntry = "state.json";
+                 RngEntry = "rng.bin", StateEntry = "state.json", AuxiliaryEntry = "auxiliary.bin";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -48,8 +49,9 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Writes a checkpoint atomically: readers see the previous files or this complete one, never a partial file.</summary>
+    /// <param name="auxiliaryState">The <see cref="IAuxiliaryTrainingObjective"/> state, or null when the objective has none.</param>
     public static void Write(string path, nn.Module model, ExponentialMovingAverage ema, OptimizerHelper optimizer, byte[] rngState,
-                             TrainingCheckpointState state)
+                             TrainingCheckpointState state, byte[]? auxiliaryState = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(ema);
@@ -69,6 +71,7 @@ public static class TrainingCheckpoint
             Add(zip, OptimizerEntry, optimizerBytes.ToArray());
             Add(zip, RngEntry, rngState);
             Add(zip, StateEntry, stateBytes);
+            if (auxiliaryState is not null) Add(zip, AuxiliaryEntry, auxiliaryState);
         });
     }
 
@@ -111,8 +114,12 @@ public static class TrainingCheckpoint
         return Safetensors.LoadStateDict(ms, leaveOpen: false, keysToKeep: null);
     }
 
-    /// <summary>Restores model, EMA, optimizer and random state; returns the run state.</summary>
-    public static TrainingCheckpointState Restore(string path, nn.Module model, ExponentialMovingAverage ema, OptimizerHelper optimizer, TrainingRandom random)
+    /// <summary>
+    /// Restores model, EMA, optimizer and random state; returns the run state. With <paramref name="restoreAuxiliary"/>,
+    /// the checkpoint must hold <c>auxiliary.bin</c>, whose bytes are passed to it.
+    /// </summary>
+    public static TrainingCheckpointState Restore(string path, nn.Module model, ExponentialMovingAverage ema, OptimizerHelper optimizer, TrainingRandom random,
+                                                  Action<byte[]>? restoreAuxiliary = null)
     {
         var state = ReadState(path);
         var sd = ReadStateDict(path, ema: false);
@@ -133,6 +140,7 @@ public static class TrainingCheckpoint
             }
         }
         random.SetState(ReadEntry(zip, path, RngEntry));
+        restoreAuxiliary?.Invoke(ReadEntry(zip, path, AuxiliaryEntry));
         return state;
     }
 

@@ -5,7 +5,8 @@ namespace HfDiff.Torch.Training.Core;
 
 /// <summary>
 /// The per-iteration CSV log (<c>iteration,lr,&lt;term&gt;…,grad_norm,skipped,seconds</c>), one flushed line per
-/// iteration. Each term column is the mean of that term over all rows of the iteration. When a run resumes, rows after
+/// iteration. Each term column is the mean of that term over all rows of the iteration (and over the values an
+/// <see cref="IAuxiliaryTrainingObjective"/> reports after the step). When a run resumes, rows after
 /// the checkpoint's iteration (iterations that will be redone) are dropped first.
 /// </summary>
 public sealed class TrainingCsvLog : IDisposable
@@ -44,7 +45,8 @@ public sealed class TrainingCsvLog : IDisposable
         sb.Append(r.Iteration.ToString(CultureInfo.InvariantCulture)).Append(',').Append(F(r.LearningRate));
         foreach (var term in _terms)
         {
-            var values = r.Micro.SelectMany(m => m.Terms.TryGetValue(term, out var v) ? v : []).ToArray();
+            var values = r.Micro.SelectMany(m => m.Terms.TryGetValue(term, out var v) ? v : [])
+                          .Concat(r.AuxiliaryTerms.TryGetValue(term, out var a) ? a : []).ToArray();
             sb.Append(',').Append(values.Length == 0 ? "" : F(values.Average()));
         }
         sb.Append(',').Append(F(r.GradNorm)).Append(',').Append(r.Skipped ? '1' : '0').Append(',').Append(r.Seconds.ToString("F4", CultureInfo.InvariantCulture));

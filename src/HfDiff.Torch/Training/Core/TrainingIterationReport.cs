@@ -24,6 +24,8 @@ public sealed record TrainingIterationReport
     /// <summary>Wall time of the iteration.</summary>
     public required double Seconds { get; init; }
     public required IReadOnlyList<TrainingMicrobatchReport> Micro { get; init; }
+    /// <summary>Term values from <see cref="IAuxiliaryTrainingObjective.AfterStep"/> (empty for other objectives).</summary>
+    public IReadOnlyDictionary<string, double[]> AuxiliaryTerms { get; init; } = new Dictionary<string, double[]>();
     /// <summary>Path of the checkpoint written after this iteration, if any.</summary>
     public string? CheckpointPath { get; init; }
     /// <summary>The network after the step (live).</summary>

@@ -37,6 +37,7 @@ public sealed record TrainingRunHooks
 /// still counts and the rate schedule still advances); <see cref="TrainingLoopOptions.MaxConsecutiveNonFinite"/> skips in a
 /// row stop the run with <see cref="TrainingDivergedException"/>. Resuming restores weights, EMA, AdamW state, rate,
 /// random state and data position from the newest checkpoint, so the result equals an uninterrupted run bit for bit.
+/// An <see cref="IAuxiliaryTrainingObjective"/> adds its own update after the step (and its state to the checkpoints).
 /// </summary>
 public sealed class TrainingLoop : IDisposable
 {
@@ -50,6 +51,7 @@ public sealed class TrainingLoop : IDisposable
     readonly TrainingRandom _random;
     readonly Device _device;
     readonly Parameter[] _parameters;
+    readonly IAuxiliaryTrainingObjective? _auxiliary;
 
     public TrainingLoop(ITrainingObjective objective, TrainingLoopOptions options)
     {
@@ -65,6 +67,8 @@ public sealed class TrainingLoop : IDisposable
         _optimizer = optim.AdamW(_parameters, options.LrSchedule.InitialLr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
         Ema = new ExponentialMovingAverage(objective.Model, options.EmaRate, objective.EmaRule);
         _random = new TrainingRandom(options.Seed);
+        _auxiliary = objective as IAuxiliaryTrainingObjective;
+        _auxiliary?.InitializeAuxiliary(_device, options);
     }
 
     public TrainingLoopOptions Options { get; }
@@ -103,7 +107,8 @@ public sealed class TrainingLoop : IDisposable
             var path = existing[0];
             var saved = TrainingCheckpoint.ReadState(path);
             CheckSettings(path, saved, settings);
-            TrainingCheckpoint.Restore(path, _objective.Model, Ema, _optimizer, _random);
+            TrainingCheckpoint.Restore(path, _objective.Model, Ema, _optimizer, _random,
+                                       _auxiliary is null ? null : _auxiliary.SetAuxiliaryState);
             (iteration, lr, skippedTotal, consecutive) = (saved.Iteration, saved.LearningRate, saved.SkippedIterations, saved.ConsecutiveNonFinite);
             data.Restore(saved.DataPosition);
             resumedFrom = iteration;
@@ -121,7 +126,7 @@ public sealed class TrainingLoop : IDisposable
             {
                 Kind = _objective.Kind, Iteration = iteration, LearningRate = lr, DataPosition = data.Position,
                 SkippedIterations = skippedTotal, ConsecutiveNonFinite = consecutive, Settings = settings,
-            });
+            }, _auxiliary?.GetAuxiliaryState());
             foreach (var old in TrainingCheckpoint.List(CheckpointFolder).Skip(Options.KeepCheckpoints))
             {
                 try { File.Delete(old); } catch (IOException) { /* an old file left behind is harmless */ }
@@ -142,8 +147,10 @@ public sealed class TrainingLoop : IDisposable
             var outputs = new List<TrainingMicrobatchResult>();
             string? skipReason = null;
             double gradNorm;
+            int nacc = 1;
             try
             {
+                _auxiliary?.BeginIteration(current);
                 var (gtAll, lqAll) = data.Next();
                 using (gtAll)
                 using (lqAll)
@@ -151,7 +158,7 @@ public sealed class TrainingLoop : IDisposable
                     long batch = gtAll.shape[0];
                     if (batch != Options.Batch)
                         throw new InvalidOperationException($"The data source delivered a batch of {batch} rows; batch is {Options.Batch}.");
-                    int nacc = (int)((batch + Options.Microbatch - 1) / Options.Microbatch);
+                    nacc = (int)((batch + Options.Microbatch - 1) / Options.Microbatch);
                     _optimizer.zero_grad();
                     for (long j = 0; j < batch; j += Options.Microbatch)
                     {
@@ -193,13 +200,17 @@ public sealed class TrainingLoop : IDisposable
                     consecutive++;
                 }
 
+                // An auxiliary objective's own update (e.g. the discriminator's step), after the model's step and EMA.
+                var auxTerms = _auxiliary?.AfterStep(new AuxiliaryStepContext(current, lrUsed, outputs, skipReason is not null, nacc))
+                               ?? new Dictionary<string, double[]>();
+
                 iteration = current;
                 lr = Options.LrSchedule.After(current, lrUsed);
                 var report = new TrainingIterationReport
                 {
                     Iteration = current, TotalIterations = Options.Iterations, LearningRate = lrUsed, LearningRateAfter = lr,
                     GradNorm = gradNorm, Skipped = skipReason is not null, SkipReason = skipReason, Seconds = clock.Elapsed.TotalSeconds,
-                    Micro = micro, Model = _objective.Model, Ema = Ema,
+                    Micro = micro, AuxiliaryTerms = auxTerms, Model = _objective.Model, Ema = Ema,
                 };
                 log.Append(report);
                 if (consecutive >= Options.MaxConsecutiveNonFinite)
