@@ -148,6 +148,26 @@ public class EvalCommandTests
     }
 
     [TestMethod]
+    public void Eval_ModelsNamedAfterAblationRows_WriteTable4InThePapersOrder()
+    {
+        var data = SyntheticDataset(2, seed: 6);
+        var output = CliHarness.TempDir("hfdiff-eval-out");
+        // Stand-ins for trained ablation runs: the layout, not the numbers, is under test.
+        var (exit, o, e) = Run("eval", "--model", "hf-dm=bicubic", "--model", "sinsr=bicubic", "--model", "dm=bicubic", "--dataset", $"syn={data}",
+            "--out", output, "--metrics", "psnr,ssim", "--timing-size", "0");
+        Assert.AreEqual(0, exit, e + o);
+        var lines = File.ReadAllLines(Path.Combine(output, "table4.md"));
+        var rows = lines.Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Variant", StringComparison.Ordinal)).ToList();
+        CollectionAssert.AreEqual(new[] { "Baseline (SinSR)", "DM only", "HF + DM" }, rows.Select(l => l.Split('|')[1].Trim()).ToArray());
+        StringAssert.Contains(lines.First(l => l.StartsWith("| Variant", StringComparison.Ordinal)), "PSNR↑");
+        // Without two ablation-named models there is no Table 4.
+        var other = CliHarness.TempDir("hfdiff-eval-out");
+        (exit, _, _) = Run("eval", "--model", "bic=bicubic", "--dataset", $"syn={data}", "--out", other, "--metrics", "psnr", "--timing-size", "0");
+        Assert.AreEqual(0, exit);
+        Assert.IsFalse(File.Exists(Path.Combine(other, "table4.md")));
+    }
+
+    [TestMethod]
     public void Eval_MergeWithAShardMissing_ThrowsNamingIt()
     {
         var data = SyntheticDataset(2, seed: 3);

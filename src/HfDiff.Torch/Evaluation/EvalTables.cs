@@ -20,6 +20,8 @@ public static class EvalTables
         AtomicFile.WriteAllText(Path.Combine(outputFolder, "table.md"), Markdown(r));
         AtomicFile.WriteAllText(Path.Combine(outputFolder, "table.csv"), Csv(r));
         AtomicFile.WriteAllText(Path.Combine(outputFolder, "timing.md"), TimingMarkdown(r));
+        var ablation = AblationMarkdown(r);
+        if (ablation is not null) AtomicFile.WriteAllText(Path.Combine(outputFolder, "table4.md"), ablation);
         AtomicFile.WriteAllText(Path.Combine(outputFolder, "results.json"),
             JsonSerializer.Serialize(r, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
     }
@@ -87,6 +89,41 @@ public static class EvalTables
                 sb.Append(',').Append(v is null ? "" : v.Mean.ToString("R", Inv)).Append(',').Append(v?.Count.ToString(Inv) ?? "");
             }
             sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>HF-Diff's Table 4 rows, in the paper's order, and the model names that stand for them (the presets of
+    /// <c>hfdiff train student --losses</c>; '+' is not allowed in names, so hf+dm is <c>hf-dm</c> or <c>hf_dm</c>).</summary>
+    public static readonly IReadOnlyList<(string Row, string[] Names)> AblationRows =
+    [
+        ("Baseline (SinSR)", ["sinsr", "baseline"]), ("HF only", ["hf"]), ("DM only", ["dm"]),
+        ("VGG only", ["vgg"]), ("LPIPS only", ["lpips"]), ("HF + DM", ["hf-dm", "hf_dm", "hfdm", "hf-diff", "hfdiff"]),
+    ];
+
+    /// <summary>The ablation table (Table 4 layout) when at least two models are named after its rows; else null.</summary>
+    public static string? AblationMarkdown(EvalResults r)
+    {
+        var rows = AblationRows.Select(row => (row.Row, Model: r.Models.FirstOrDefault(m => row.Names.Contains(m.Name, StringComparer.OrdinalIgnoreCase))))
+            .Where(x => x.Model is not null).ToList();
+        if (rows.Count < 2) return null;
+        var sb = new StringBuilder("Ablation in the layout of HF-Diff's Table 4 (rows found among the evaluated models).\n");
+        foreach (var d in r.Datasets)
+        {
+            var metrics = r.Metrics.Where(m => rows.Any(x => r.Mean(x.Model!.Name, d.Name, m.Name) is not null)).ToList();
+            if (metrics.Count == 0) continue;
+            sb.Append($"\n**{d.Name}**\n\n| Variant | Model |").AppendJoin("", metrics.Select(m => $" {m.Name.ToUpperInvariant()}{Arrow(m)} |")).Append('\n');
+            sb.Append("|---|---|").AppendJoin("", metrics.Select(_ => "---:|")).Append('\n');
+            foreach (var (row, model) in rows)
+            {
+                sb.Append($"| {row} | {model!.Name} |");
+                foreach (var m in metrics)
+                {
+                    var v = r.Mean(model.Name, d.Name, m.Name);
+                    sb.Append(' ').Append(v is null ? "–" : Format(m.Name, v.Mean)).Append(" |");
+                }
+                sb.Append('\n');
+            }
         }
         return sb.ToString();
     }
