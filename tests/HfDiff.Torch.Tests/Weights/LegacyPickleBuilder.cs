@@ -53,6 +53,16 @@ internal sealed class LegacyPickleBuilder
         return Op('t').Op('R');
     }
 
+    /// <summary>The bytes written so far (a zip archive's data.pkl, without the legacy key list and storages).</summary>
+    public byte[] Bytes() => _out.ToArray();
+
+    /// <summary>Adds raw storage data for <see cref="Finish"/> under <paramref name="key"/> with the on-disk element count <paramref name="count"/>.</summary>
+    public LegacyPickleBuilder StorageData(string key, byte[] data, long count)
+    {
+        _storages.Add((key, data, count));
+        return this;
+    }
+
     /// <summary>The storage key list pickle and the raw storages (int64 count + little-endian data each).</summary>
     public byte[] Finish()
     {

@@ -215,6 +215,6 @@ public sealed class RestrictedUnpickler
     {
         if (bytes.Length == 0) return 0L;
         var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;   // (object): else the ternary is BigInteger
     }
 }

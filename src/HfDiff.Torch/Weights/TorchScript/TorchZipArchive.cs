@@ -128,6 +128,8 @@ public sealed class TorchZipArchive : IDisposable
         string Shape() => $"[{string.Join(",", shape)}]";
         if (shape.Length != strides.Length)
             throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} has {strides.Length} strides.");
+        if (storageNumel < 0)
+            throw new CheckpointFormatException($"'{path}': {what} has a negative element count {storageNumel}.");
         if (offset < 0 || shape.Any(d => d < 0) || strides.Any(d => d < 0))
             throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} over {what} has a negative size, stride or offset.");
         try
