@@ -34,7 +34,7 @@ public static partial class NpyFile
                 string key = entry.FullName[..^4];
                 total += entry.Length;
                 if (total > MaxBytes)
-                    throw new AssetFormatException($"'{path}': the npz entries claim more than {MaxBytes} bytes in total; a parameter file is far smaller.");
+                    throw new AssetFormatException($"'{path}': the npz entries claim {total} bytes in total, more than the {MaxBytes} read; a parameter file is far smaller.");
                 var bytes = ZipEntries.ReadVerified(entry, MaxBytes, stream.Length);
                 result[key] = Parse(bytes, key, $"{path}:{entry.FullName}");
             }

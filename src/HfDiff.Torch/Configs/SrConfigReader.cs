@@ -103,18 +103,25 @@ public static partial class SrConfigReader
     {
         var parser = new Parser(new StringReader(yaml));
         int depth = 0;
-        while (parser.MoveNext())
+        try
         {
-            switch (parser.Current)
+            while (parser.MoveNext())
             {
-                case MappingStart or SequenceStart:
-                    if (++depth > MaxDepth)
-                        throw new SrConfigException(sourceName, (int)parser.Current.Start.Line, $"mappings and lists are nested more than {MaxDepth} levels deep.");
-                    break;
-                case MappingEnd or SequenceEnd:
-                    depth--;
-                    break;
+                switch (parser.Current)
+                {
+                    case MappingStart or SequenceStart:
+                        if (++depth > MaxDepth)
+                            throw new SrConfigException(sourceName, (int)parser.Current.Start.Line, $"mappings and lists are nested more than {MaxDepth} levels deep.");
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        depth--;
+                        break;
+                }
             }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // A syntax error before any deep nesting: the real load meets it at the same place and reports it with its line.
         }
     }
 
