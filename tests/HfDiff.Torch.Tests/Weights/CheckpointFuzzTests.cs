@@ -1,9 +1,9 @@
-using System.IO.Compression;
 using System.Text;
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Weights;
 using TorchSharp;
 using TorchSharp.PyBridge;
+using static HfDiff.Tests.Common.CraftedCheckpoints;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Tests.Weights;
@@ -18,88 +18,6 @@ namespace HfDiff.Torch.Tests.Weights;
 public class CheckpointFuzzTests
 {
     static string Temp(string name) => Path.Combine(Path.GetTempPath(), $"hfdiff-fuzz-{Guid.NewGuid():N}-{name}");
-
-    static byte[] Floats(params float[] v) => v.SelectMany(BitConverter.GetBytes).ToArray();
-
-    // ---- builders: zip-format torch.save archives and legacy files ----
-
-    static LegacyPickleBuilder LongTuple(LegacyPickleBuilder b, long[] values)
-    {
-        b.Op('(');
-        foreach (var v in values) b.Long1(v);
-        return b.Op('t');
-    }
-
-    /// <summary><c>_rebuild_tensor_v2(('storage', torch.&lt;type&gt;, key, 'cpu', numel), offset, size, stride, False, OrderedDict())</c>.</summary>
-    static LegacyPickleBuilder ZipTensor(LegacyPickleBuilder b, string key, long numel, long offset, long[] size, long[] stride, string type = "FloatStorage")
-    {
-        b.Global("torch._utils", "_rebuild_tensor_v2").Op('(');
-        b.Op('(').Str("storage").Global("torch", type).Str(key).Str("cpu").Long1(numel).Op('t').Op('Q');
-        b.Long1(offset);
-        LongTuple(b, size);
-        LongTuple(b, stride);
-        b.Raw(0x89).Global("collections", "OrderedDict").Op(')').Op('R');
-        return b.Op('t').Op('R');
-    }
-
-    /// <summary>The legacy persistent id <c>('storage', FloatStorage, key, 'cpu', rootSize, view)</c> inside a rebuild call.</summary>
-    static LegacyPickleBuilder LegacyTensor(LegacyPickleBuilder b, string key, long rootSize, long offset, long[] size, long[] stride,
-                                            (long Offset, long Size)? view = null)
-    {
-        b.Global("torch._utils", "_rebuild_tensor_v2").Op('(');
-        b.Op('(').Str("storage").Global("torch", "FloatStorage").Str(key).Str("cpu").Long1(rootSize);
-        if (view is { } v) { b.Op('(').Str(key).Long1(v.Offset).Long1(v.Size).Op('t'); } else b.Op('N');
-        b.Op('t').Op('Q');
-        b.Long1(offset);
-        LongTuple(b, size);
-        LongTuple(b, stride);
-        b.Raw(0x89).Global("collections", "OrderedDict").Op(')').Op('R');
-        return b.Op('t').Op('R');
-    }
-
-    /// <summary>A torch.save zip archive (stored entries, as torch writes them) of <paramref name="pickle"/> and the storages.</summary>
-    static byte[] Zip(byte[] pickle, params (string Key, byte[] Data)[] storages)
-    {
-        using var ms = new MemoryStream();
-        using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            void Add(string name, byte[] data)
-            {
-                var e = zip.CreateEntry(name, CompressionLevel.NoCompression);
-                using var s = e.Open();
-                s.Write(data);
-            }
-            Add("archive/data.pkl", pickle);
-            foreach (var (k, d) in storages) Add($"archive/data/{k}", d);
-            Add("archive/version", "3\n"u8.ToArray());
-        }
-        return ms.ToArray();
-    }
-
-    /// <summary>A zip checkpoint of the dict whose SETITEMS body <paramref name="items"/> writes.</summary>
-    static byte[] ZipDict(Action<LegacyPickleBuilder> items, params (string Key, byte[] Data)[] storages)
-    {
-        var b = new LegacyPickleBuilder().Raw(0x80, 2).Op('}').Op('(');
-        items(b);
-        b.Op('u').Op('.');
-        return Zip(b.Bytes(), storages);
-    }
-
-    /// <summary>A legacy checkpoint of the dict whose SETITEMS body <paramref name="items"/> writes; <paramref name="storages"/> follow.</summary>
-    static byte[] LegacyDict(Action<LegacyPickleBuilder> items, params (string Key, byte[] Data, long Count)[] storages)
-    {
-        var b = new LegacyPickleBuilder().Header();
-        b.Raw(0x80, 2).Op('}').Op('(');
-        items(b);
-        b.Op('u').Op('.');
-        foreach (var (k, d, n) in storages) b.StorageData(k, d, n);
-        return b.Finish();
-    }
-
-    static readonly byte[] FourFloats = Floats(1, 2, 3, 4);
-
-    /// <summary>{'w': storage '0' as (2,2)}, the valid zip baseline the mutations start from.</summary>
-    static byte[] ValidZip() => ZipDict(b => ZipTensor(b.Str("w"), "0", 4, 0, [2, 2], [2, 1]), ("0", FourFloats));
 
     static string Write(byte[] bytes, string name)
     {
@@ -398,12 +316,5 @@ public class CheckpointFuzzTests
             }
         }
         finally { File.Delete(fifo); }
-    }
-
-    static int IndexOf(byte[] haystack, byte[] needle, int from)
-    {
-        for (int i = from; i + needle.Length <= haystack.Length; i++)
-            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
-        return -1;
     }
 }

@@ -1,12 +1,12 @@
 using System.Text;
 
-namespace HfDiff.Torch.Tests.Weights;
+namespace HfDiff.Tests.Common;
 
 /// <summary>
 /// Writes small files in PyTorch's legacy torch.save layout, opcode by opcode, so the legacy reader can be tested
 /// without Python (valid files, files with a forbidden GLOBAL, truncated files).
 /// </summary>
-internal sealed class LegacyPickleBuilder
+public sealed class LegacyPickleBuilder
 {
     readonly MemoryStream _out = new();
     readonly List<(string Key, byte[] Data, long Count)> _storages = [];
