@@ -234,12 +234,20 @@ public class CheckpointFuzzTests
     [TestCategory("Parity.ResShift")]
     public void LoadStateDict_FixtureCheckpoints_BitIdenticalToPyBridge()
     {
-        var files = new[] { "resshift", "dinov2", "inn" }.Select(TestPaths.Fixture)
-            .SelectMany(d => Directory.GetFiles(d, "*.pth")).ToList();
+        var files = new[] { "resshift", "dinov2", "inn", "trainer", "iqa" }.Select(TestPaths.Fixture)
+            .SelectMany(d => Directory.GetFiles(d, "*.pt*", SearchOption.AllDirectories))
+            .Where(f => Checkpoint.DetectFormat(f) == CheckpointFormat.PyTorchZip).ToList();
         Assert.IsTrue(files.Count > 0, "no fixture checkpoints");
         foreach (var file in files)
         {
-            var table = PyTorchUnpickler.UnpickleStateDict(file);
+            System.Collections.Hashtable table;
+            try { table = PyTorchUnpickler.UnpickleStateDict(file); }
+            catch (InvalidCastException)
+            {
+                // A single saved tensor (CLIP-IQA+'s prompts): not a state dict for either reader.
+                StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => Checkpoint.LoadStateDict(file)).Message, "a single tensor");
+                continue;
+            }
             // Same nesting rule as the reader: unwrap the first nesting key that holds a dict.
             foreach (var key in Checkpoint.NestingKeys)
                 if (table[key] is System.Collections.Hashtable inner) { table = inner; break; }
