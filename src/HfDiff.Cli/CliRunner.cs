@@ -56,6 +56,7 @@ internal static class CliRunner
 
     public static bool IsUserError(Exception e) => e is ModelAssetMissingException or ImageDecodeException or CheckpointFormatException
         or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidDataException or IOException or CliUsageException
+        or UnauthorizedAccessException or HfDiff.Torch.Configs.SrConfigException
         or HfDiff.Torch.Samplers.NonFiniteOutputException
         or Torch.Training.Core.TrainingResumeException or Torch.Training.Core.TrainingDivergedException;
 

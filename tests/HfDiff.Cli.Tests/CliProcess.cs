@@ -8,7 +8,11 @@ namespace HfDiff.Cli.Tests;
 /// </summary>
 internal static class CliProcess
 {
-    public static (int Exit, string Out, string Err) Run(IDictionary<string, string?>? environment, params string[] args)
+    public static (int Exit, string Out, string Err) Run(IDictionary<string, string?>? environment, params string[] args) =>
+        Run(environment, TimeSpan.FromMinutes(5), args);
+
+    /// <summary>Runs hfdiff; the test fails (and the process is killed) when it is still running after <paramref name="timeout"/>.</summary>
+    public static (int Exit, string Out, string Err) Run(IDictionary<string, string?>? environment, TimeSpan timeout, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "hfdiff.dll");
         if (!File.Exists(dll)) Assert.Fail($"'{dll}' is not next to the tests.");
@@ -20,7 +24,7 @@ internal static class CliProcess
         using var p = Process.Start(start)!;
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); Assert.Fail("hfdiff did not finish within 5 minutes: " + string.Join(" ", args)); }
+        if (!p.WaitForExit(timeout)) { p.Kill(true); Assert.Fail($"hfdiff did not finish within {timeout}: " + string.Join(" ", args)); }
         return (p.ExitCode, output, err.Result);
     }
 

@@ -91,6 +91,7 @@ public sealed class AssetDownloader : IDisposable
                 if (!SameHash(actual, asset.Sha256))
                     throw new AssetDownloadException($"'{target}' is present but its SHA-256 is {actual}, expected {asset.Sha256.ToLowerInvariant()}. "
                         + "Delete it and fetch it again.");
+                directory.RememberVerified(asset, target);
             }
             return target;
         }
@@ -111,6 +112,8 @@ public sealed class AssetDownloader : IDisposable
             }
         }
         File.Move(part, target, overwrite: true);
+        // Checked just now: remember it, so the first load does not hash the file again.
+        if (asset.Sha256 is not null) directory.RememberVerified(asset, target);
         return target;
     }
 

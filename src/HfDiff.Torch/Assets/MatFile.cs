@@ -8,7 +8,8 @@ namespace HfDiff.Torch.Assets;
 /// Reads the numeric variables of a MATLAB MAT-file, level 5 (what <c>save -v6/-v7</c> and scipy's <c>savemat</c> write,
 /// including zlib-compressed <c>miCOMPRESSED</c> elements). Real, full numeric arrays of any numeric class are returned as
 /// float64 in row-major order; cells, structs, strings, sparse and complex arrays are skipped. Little-endian files only.
-/// Format: MathWorks, "MAT-File Format" (matfile_format.pdf), chapter 1.
+/// Format: MathWorks, "MAT-File Format" (matfile_format.pdf), chapter 1. Parameter files are small: files above
+/// <see cref="MaxBytes"/> and compressed elements inflating beyond it (in total) are refused while inflating.
 /// </summary>
 public static class MatFile
 {
@@ -18,15 +19,13 @@ public static class MatFile
     const int MxSparseClass = 5, MxDoubleClass = 6, MxUInt64Class = 15;
     const int ComplexFlag = 0x0800;
 
+    /// <summary>Largest file, and largest total of inflated elements, read (NIQE's parameters are about 11 kB).</summary>
+    public const long MaxBytes = 64L << 20;
+
     /// <summary>Numeric variables by name.</summary>
     public static IReadOnlyDictionary<string, NumericArray> Read(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new AssetFormatException($"Cannot read MAT-file '{path}': {e.Message}", e);
-        }
+        var bytes = ParameterFiles.ReadAllBytes(path, "MAT-file", MaxBytes);
         return Parse(bytes, path);
     }
 
@@ -49,13 +48,15 @@ public static class MatFile
         try
         {
             int pos = HeaderSize;
+            long inflated = 0;
             while (pos + 8 <= bytes.Length)
             {
                 var el = ReadElement(bytes, pos, bytes.Length, name);
                 pos = el.Next;
                 if (el.Type == MiCompressed)
                 {
-                    var inner = Inflate(bytes, el.DataOffset, el.Size, name);
+                    var inner = Inflate(bytes, el.DataOffset, el.Size, name, MaxBytes - inflated);
+                    inflated += inner.Length;
                     var innerEl = ReadElement(inner, 0, inner.Length, name);
                     if (innerEl.Type == MiMatrix) AddMatrix(inner, innerEl, name, result);
                 }
@@ -92,14 +93,21 @@ public static class MatFile
         return new Element(type, (int)nbytes, pos + 8, (int)Math.Min(next, end));
     }
 
-    static byte[] Inflate(byte[] b, int offset, int count, string name)
+    static byte[] Inflate(byte[] b, int offset, int count, string name, long limit)
     {
         try
         {
             using var input = new MemoryStream(b, offset, count, writable: false);
             using var z = new ZLibStream(input, CompressionMode.Decompress);
             using var output = new MemoryStream();
-            z.CopyTo(output);
+            // Copied in chunks with a running cap: a 4 GB "bomb" stops at the cap instead of exhausting memory.
+            var chunk = new byte[81920];
+            for (int n; (n = z.Read(chunk)) > 0;)
+            {
+                if (output.Length + n > limit)
+                    throw new AssetFormatException($"'{name}': compressed MAT-file elements inflate to more than {MaxBytes} bytes; a parameter file is far smaller.");
+                output.Write(chunk, 0, n);
+            }
             return output.ToArray();
         }
         catch (InvalidDataException e)
@@ -130,8 +138,10 @@ public static class MatFile
         string varName = Encoding.ASCII.GetString(b, nameEl.DataOffset, nameEl.Size).TrimEnd('\0');
 
         if (mxClass < MxDoubleClass || mxClass > MxUInt64Class || mxClass == MxSparseClass || complex) return; // not a real numeric array
+        if (dims.Any(d => d < 0))
+            throw new AssetFormatException($"'{name}': variable '{varName}' has negative dimensions [{string.Join("x", dims)}].");
         long count = 1;
-        foreach (var d in dims) count *= d;
+        foreach (var d in dims) count = d == 0 || count == 0 ? 0 : count > b.Length / d ? long.MaxValue : count * d;
         var realEl = ReadElement(b, nameEl.Next, end, name);
         var values = ToDoubles(b, realEl, name, varName);
         if (values.LongLength != count)

@@ -29,11 +29,93 @@ public sealed class ModelDirectory
     public string? Find(params ModelAsset[] assets) =>
         assets.Select(a => PathOf(a.FileName)).FirstOrDefault(File.Exists);
 
-    /// <summary>The path of the first asset present; otherwise an error naming every accepted file and its source.</summary>
+    /// <summary>
+    /// The path of the first asset present; otherwise an error naming every accepted file and its source. A file whose
+    /// publisher gives a SHA-256 is verified (see <see cref="VerifyChecksum"/>).
+    /// </summary>
     public string Require(params ModelAsset[] assets)
     {
         if (assets.Length == 0) throw new ArgumentException("No asset given.", nameof(assets));
-        return Find(assets) ?? throw Missing([assets]);
+        var asset = assets.FirstOrDefault(a => File.Exists(PathOf(a.FileName))) ?? throw Missing([assets]);
+        var path = PathOf(asset.FileName);
+        VerifyChecksum(asset, path);
+        return path;
+    }
+
+    /// <summary>File in the model directory that remembers verified checksums by (full path, size, modification time).</summary>
+    public const string VerifiedCacheFileName = ".hfdiff-verified";
+
+    /// <summary>
+    /// Checks <paramref name="path"/> against <paramref name="asset"/>'s published SHA-256 (nothing to do when it has
+    /// none). The first check hashes the file and remembers the result in <see cref="VerifiedCacheFileName"/>, keyed by
+    /// full path, size and modification time, so later loads of the unchanged file cost nothing; a file that was
+    /// replaced or modified is hashed again. A folder that cannot be written only loses the memory, not the check.
+    /// </summary>
+    /// <exception cref="AssetFormatException">The file's SHA-256 differs from the published one, or it is not a regular file.</exception>
+    public void VerifyChecksum(ModelAsset asset, string path)
+    {
+        ArgumentNullException.ThrowIfNull(asset);
+        ArgumentNullException.ThrowIfNull(path);
+        if (asset.Sha256 is not { Length: > 0 } expected) return;
+        if (Imaging.RegularFile.Check(path) == false)
+            throw new AssetFormatException($"'{path}' is not a regular file (a FIFO, device or socket); it should be {asset.FileName} itself.");
+        var info = new FileInfo(path);
+        string key = $"{info.FullName}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}";
+        string entry = $"{expected.ToLowerInvariant()}\t{key}";
+        var cachePath = System.IO.Path.Combine(Root, VerifiedCacheFileName);
+        var cached = ReadCache(cachePath);
+        if (cached.Contains(entry)) return;
+
+        string actual;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+            actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            throw new AssetFormatException(
+                $"'{path}': SHA-256 {actual} differs from the published {expected.ToLowerInvariant()}; the file is damaged or not the official {asset.FileName}. " +
+                $"Delete it and get it again with: {FetchCommand([asset])}");
+        Remember(cachePath, cached, info, entry);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="path"/>, as it is now, holds <paramref name="asset"/>'s published content, without
+    /// hashing it: for a file checked another way (e.g. a download whose SHA-256 was verified) or a stand-in the user
+    /// vouches for, such as a reduced test network under an official name.
+    /// </summary>
+    public void RememberVerified(ModelAsset asset, string path)
+    {
+        ArgumentNullException.ThrowIfNull(asset);
+        if (asset.Sha256 is not { Length: > 0 } expected) return;
+        var info = new FileInfo(path);
+        var cachePath = System.IO.Path.Combine(Root, VerifiedCacheFileName);
+        Remember(cachePath, ReadCache(cachePath), info, $"{expected.ToLowerInvariant()}\t{info.FullName}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}");
+    }
+
+    static void Remember(string cachePath, HashSet<string> cached, FileInfo info, string entry)
+    {
+        if (info.FullName.Contains('\n') || info.FullName.Contains('\t')) return;
+        // Keep one line per file; rewrite atomically so concurrent readers see the old or the new list.
+        var lines = cached.Where(l => l.Split('\t') is { Length: 4 } f && f[1] != info.FullName).TakeLast(200).Append(entry).ToList();
+        var tmp = cachePath + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            File.WriteAllLines(tmp, lines);
+            File.Move(tmp, cachePath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(tmp); } catch (Exception d) when (d is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    static HashSet<string> ReadCache(string cachePath)
+    {
+        try
+        {
+            var info = new FileInfo(cachePath);
+            if (!info.Exists || info.Length > 1 << 20 || Imaging.RegularFile.Check(cachePath) == false) return [];
+            return new HashSet<string>(File.ReadAllLines(cachePath), StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
     }
 
     /// <summary>
@@ -44,6 +126,7 @@ public sealed class ModelDirectory
     {
         var missing = assets.Where(a => Find(a) is null).Select(a => new[] { a }).ToList();
         if (missing.Count > 0) throw Missing(missing);
+        foreach (var a in assets) VerifyChecksum(a, PathOf(a.FileName));
         return assets.Select(a => PathOf(a.FileName)).ToArray();
     }
 

@@ -3,8 +3,10 @@
 // would load them for util_common.instantiate_from_config.
 using System.Globalization;
 using System.Text.RegularExpressions;
+using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Schedules;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace HfDiff.Torch.Configs;
@@ -18,12 +20,29 @@ public static partial class SrConfigReader
     /// <summary>The diffusion factory the typed options describe.</summary>
     public const string GaussianDiffusionTarget = "models.script_util.create_gaussian_diffusion";
 
+    /// <summary>Largest config file read (the official ones are a few kilobytes).</summary>
+    public const long MaxFileBytes = 1L << 20;
+    /// <summary>Deepest nesting of mappings and sequences accepted (the official configs nest four levels).</summary>
+    public const int MaxDepth = 64;
+    /// <summary>Most values a config may expand to, aliases included (guards against "billion laughs" alias bombs).</summary>
+    public const int MaxValues = 100_000;
+    /// <summary>Largest <c>diffusion.params.steps</c> accepted (the official configs use 15 or 1000).</summary>
+    public const int MaxSteps = 100_000;
+
     /// <summary>Reads a YAML file.</summary>
     public static SrConfig Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (File.Exists(path) && RegularFile.Check(path) == false)
+            throw new SrConfigException(path, null, "not a regular file (a FIFO, device or socket); give the YAML file itself.");
         string text;
-        try { text = File.ReadAllText(path); }
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > MaxFileBytes)
+                throw new SrConfigException(path, null, $"the file has {info.Length} bytes; a config is a few kilobytes (at most {MaxFileBytes} are read).");
+            text = File.ReadAllText(path);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SrConfigException(path, null, $"cannot read the config file ({e.Message}).", e);
@@ -37,7 +56,11 @@ public static partial class SrConfigReader
         ArgumentNullException.ThrowIfNull(yaml);
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(yaml));
-        try { stream.Load(new Parser(scanner)); }
+        try
+        {
+            CheckDepth(yaml, sourceName);
+            stream.Load(new Parser(scanner));
+        }
         catch (YamlException e)
         {
             throw new SrConfigException(sourceName, (int)e.Start.Line, $"malformed YAML at column {e.Start.Column}: {Innermost(e).Message}", e);
@@ -72,11 +95,43 @@ public static partial class SrConfigReader
         };
     }
 
+    /// <summary>
+    /// Walks the parser's events (iteratively) before the recursive node builder sees them, so deeply nested input is a
+    /// one-line error instead of a stack overflow.
+    /// </summary>
+    static void CheckDepth(string yaml, string sourceName)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        int depth = 0;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case MappingStart or SequenceStart:
+                        if (++depth > MaxDepth)
+                            throw new SrConfigException(sourceName, (int)parser.Current.Start.Line, $"mappings and lists are nested more than {MaxDepth} levels deep.");
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        {
+            // A syntax error before any deep nesting: the real load meets it at the same place and reports it with its line.
+        }
+    }
+
     static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
     static int Line(YamlNode node) => (int)node.Start.Line;
 
     sealed class Reader(string source)
     {
+        int _values;
+
         SrConfigException Error(YamlNode? node, string problem) => new(source, node is null ? null : Line(node), problem);
 
         public YamlMappingNode? Section(YamlMappingNode root, string name, bool required)
@@ -182,6 +237,13 @@ public static partial class SrConfigReader
                 predict = ResShiftPredictTypeNames.TryParse(name)
                     ?? throw Error(predictNode, $"'{path}.predict_type' must be one of xstart, epsilon, epsilon_scale, residual; got {ConfigValues.Format(name)}.");
             }
+            int Steps()
+            {
+                int steps = Int("steps", 1000);
+                if (steps < 1 || steps > MaxSteps)
+                    throw Error(Get("steps"), $"'{path}.steps' must be in [1, {MaxSteps}]; got {steps}.");
+                return steps;
+            }
             int? respacing = null;
             if (Get("timestep_respacing") is { } rn && !IsNull(rn)) respacing = Int("timestep_respacing", 0);
             if (Get("scale_factor") is { } sn && IsNull(sn))
@@ -196,7 +258,7 @@ public static partial class SrConfigReader
                 ScheduleName = scheduleName,
                 Sf = Int("sf", 4),
                 MinNoiseLevel = Dbl("min_noise_level", 0.01),
-                Steps = Int("steps", 1000),
+                Steps = Steps(),
                 Kappa = Dbl("kappa", 1.0),
                 EtasEnd = Dbl("etas_end", 0.99),
                 Power = power,
@@ -213,6 +275,9 @@ public static partial class SrConfigReader
 
         public object? Convert(YamlNode node, string path)
         {
+            // Aliases are expanded into copies here: count the values so an alias bomb stops early.
+            if (++_values > MaxValues)
+                throw Error(node, $"the config expands to more than {MaxValues} values (aliases repeating aliases?).");
             switch (node)
             {
                 case YamlScalarNode s:

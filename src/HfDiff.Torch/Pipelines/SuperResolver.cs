@@ -42,10 +42,27 @@ public sealed class SuperResolver : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var config = ResolveConfig(options.Config);
-        var unetOptions = options.Unet ?? UNetOptionsFrom(config);
-        var vqOptions = options.Autoencoder ?? VqOptionsFrom(config);
-        unetOptions.Validate();
-        vqOptions.Validate();
+        UNetModelSwinOptions unetOptions;
+        VQModelOptions vqOptions;
+        try
+        {
+            unetOptions = options.Unet ?? UNetOptionsFrom(config);
+            unetOptions.Validate();
+        }
+        catch (ArgumentException e) when (options.Unet is null && !IsPreset(options.Config))
+        {
+            // Settings read from a YAML file: name the file and the section, not an API parameter.
+            throw ConfigError(config, "model", e);
+        }
+        try
+        {
+            vqOptions = options.Autoencoder ?? VqOptionsFrom(config);
+            vqOptions.Validate();
+        }
+        catch (ArgumentException e) when (options.Autoencoder is null && !IsPreset(options.Config))
+        {
+            throw ConfigError(config, "autoencoder", e);
+        }
         // Everything cheap is validated before the (large) checkpoints are read.
         var plan = Plan(unetOptions, config.Diffusion, options);
         string? unetPath = null, vqPath = null;
@@ -248,6 +265,19 @@ public sealed class SuperResolver : IDisposable
         };
         return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device, nameof(SuperResolverOptions.Device)));
     }
+
+    /// <summary>An option error from a YAML file's section, as one line naming the file and the section.</summary>
+    static SrConfigException ConfigError(SrConfig config, string section, ArgumentException e)
+    {
+        var message = e.Message.Split('\n')[0].TrimEnd('\r');
+        int parameter = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (parameter >= 0) message = message[..parameter];
+        if (message.StartsWith(config.Source + ":", StringComparison.Ordinal)) message = message[(config.Source.Length + 1)..].TrimStart();
+        else message = $"{section}.params: {message}";
+        return new SrConfigException(config.Source, null, message, e);
+    }
+
+    static bool IsPreset(string config) => SrConfigPresets.Names.Contains(config.ToLowerInvariant());
 
     static SrConfig ResolveConfig(string config)
     {

@@ -1,5 +1,8 @@
 using System.Collections;
 using System.IO.Compression;
+using System.Text.Json;
+using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Weights.TorchScript;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -12,7 +15,10 @@ public enum CheckpointFormat { Unknown, PyTorchZip, TorchScriptArchive, PyTorchL
 /// <summary>
 /// Reads state dicts from the formats the official SR / IQA code bases publish: zip-format and legacy (pre-1.6)
 /// <c>torch.save</c> files (plain dicts, <c>{'state_dict': …}</c> and similar nestings, <c>module.</c> prefixes) and
-/// <c>.safetensors</c>. Every failure names the file and the reason instead of surfacing a native crash.
+/// <c>.safetensors</c>. Every failure names the file and the reason instead of surfacing a native crash: zip archives
+/// are read with our own restricted reader (<see cref="TorchZipArchive"/>: torch.load's weights_only globals, CRC-32 of
+/// every entry, sizes checked before allocation), legacy files with <see cref="LegacyPickle.LegacyTorchCheckpoint"/>, and
+/// safetensors headers are checked against the file before TorchSharp reads them.
 /// </summary>
 public static class Checkpoint
 {
@@ -50,19 +56,40 @@ public static class Checkpoint
     /// Loads every tensor of a checkpoint as a flat state dict (CPU). A nesting key (see <see cref="NestingKeys"/>) is
     /// unwrapped when the top level holds it; pass <paramref name="nestedKey"/> to pick one explicitly (dotted for deeper levels).
     /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is not a checkpoint we can read; the message names it and the problem.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file cannot be opened for reading.</exception>
     public static Dictionary<string, Tensor> LoadStateDict(string path, string? nestedKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try { return LoadStateDictCore(path, nestedKey); }
+        catch (Exception e) when (e is not (CheckpointFormatException or FileNotFoundException or DirectoryNotFoundException
+                                            or UnauthorizedAccessException or OperationCanceledException))
+        {
+            // Anything else a crafted file provokes (libtorch refusing a size, arithmetic or cast errors) is still one line.
+            throw new CheckpointFormatException($"'{path}': not a readable checkpoint ({e.GetType().Name}: {FirstLine(e.Message)}).", e);
+        }
+    }
+
+    static string FirstLine(string s) => s.Split('\n', 2)[0].TrimEnd('\r');
+
+    static Dictionary<string, Tensor> LoadStateDictCore(string path, string? nestedKey)
     {
         var format = DetectFormat(path);
         switch (format)
         {
             case CheckpointFormat.Safetensors:
+                CheckSafetensorsHeader(path);
                 try { return new Dictionary<string, Tensor>(Safetensors.LoadStateDict(path, null), StringComparer.Ordinal); }
                 catch (Exception e) { throw new CheckpointFormatException($"'{path}': not a readable safetensors file ({e.Message}).", e); }
             case CheckpointFormat.PyTorchZip:
-                Hashtable table;
-                try { table = PyTorchUnpickler.UnpickleStateDict(path); }
-                catch (Exception e) { throw new CheckpointFormatException($"'{path}': not a readable PyTorch checkpoint ({e.Message}).", e); }
-                return Flatten(path, table, nestedKey);
+            {
+                using var archive = new TorchZipArchive(path, weightsOnly: true);
+                var root = archive.LoadRoot();
+                var sd = Flatten(path, root, nestedKey);
+                foreach (var t in sd.Values) archive.Detach(t);   // the rest is disposed with the archive
+                return sd;
+            }
             case CheckpointFormat.TorchScriptArchive:
                 throw new CheckpointFormatException($"'{path}' is a TorchScript archive (torch.jit.save); load it with the model's own TorchScript reader.");
             case CheckpointFormat.PyTorchLegacyPickle:
@@ -73,37 +100,144 @@ public static class Checkpoint
         }
     }
 
-    static Dictionary<string, Tensor> Flatten(string path, Hashtable table, string? nestedKey)
+    // Dicts come as Hashtable (legacy reader) or PickleDict (zip reader); keys may be any pickled value.
+    static bool TryGet(object? dict, string key, out object? value)
     {
-        object current = table;
+        switch (dict)
+        {
+            case Hashtable h when h.ContainsKey(key): value = h[key]; return true;
+            case PickleDict d: return d.TryGet(key, out value);
+            default: value = null; return false;
+        }
+    }
+
+    static IEnumerable<KeyValuePair<object, object?>> Entries(object dict) => dict switch
+    {
+        Hashtable h => h.Cast<DictionaryEntry>().Select(e => new KeyValuePair<object, object?>(e.Key, e.Value)),
+        PickleDict d => d.Items,
+        _ => [],
+    };
+
+    static bool IsDict(object? o) => o is Hashtable or PickleDict;
+
+    static Dictionary<string, Tensor> Flatten(string path, object? root, string? nestedKey)
+    {
+        if (!IsDict(root))
+            throw new CheckpointFormatException($"'{path}': holds {DescribeValue(root)}, not a dictionary of tensors.");
+        object current = root!;
         if (nestedKey is not null)
         {
             foreach (var part in nestedKey.Split('.'))
             {
-                if (current is not Hashtable h || !h.ContainsKey(part))
-                    throw new CheckpointFormatException($"'{path}': no entry '{nestedKey}' (top-level keys: {Keys(table)}).");
-                current = h[part]!;
+                if (!IsDict(current) || !TryGet(current, part, out var next))
+                    throw new CheckpointFormatException($"'{path}': no entry '{nestedKey}' (top-level keys: {Keys(root!)}).");
+                current = next!;
             }
         }
         else
         {
             foreach (var key in NestingKeys)
-                if (table.ContainsKey(key) && table[key] is Hashtable inner) { current = inner; break; }
+                if (TryGet(root, key, out var inner) && IsDict(inner)) { current = inner!; break; }
         }
-        if (current is not Hashtable dict)
-            throw new CheckpointFormatException($"'{path}': the selected entry is not a dictionary of tensors.");
+        if (!IsDict(current))
+            throw new CheckpointFormatException($"'{path}': the selected entry is {DescribeValue(current)}, not a dictionary of tensors.");
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in dict)
+        foreach (var (key, value) in Entries(current))
         {
-            if (e.Value is Tensor t) result[(string)e.Key] = t;
             // Non-tensor entries (iteration counters, nested optimiser state) are not weights: skip them.
+            if (value is not Tensor t) continue;
+            if (key is not string name)
+                throw new CheckpointFormatException(
+                    $"'{path}': a tensor is stored under the key {DescribeKey(key)}, not a parameter name; a state dict maps names (strings) to tensors.");
+            result[name] = t;
         }
         if (result.Count == 0)
-            throw new CheckpointFormatException($"'{path}': no tensors found (top-level keys: {Keys(table)}); pass the nesting key that holds the weights.");
+            throw new CheckpointFormatException($"'{path}': no tensors found (top-level keys: {Keys(root!)}); pass the nesting key that holds the weights.");
         return result;
     }
 
-    static string Keys(Hashtable h) => string.Join(", ", h.Keys.Cast<object>().Select(k => $"'{k}'").Take(10));
+    static string Keys(object dict)
+    {
+        var keys = Entries(dict).Select(e => DescribeKey(e.Key)).Take(11).ToList();
+        return keys.Count == 0 ? "none" : string.Join(", ", keys.Take(10)) + (keys.Count > 10 ? ", …" : "");
+    }
+
+    static string DescribeKey(object? key) => key switch
+    {
+        string s => $"'{(s.Length > 60 ? s[..60] + "…" : s)}'",
+        long or int or double or bool or System.Numerics.BigInteger => $"{key} ({key.GetType().Name.ToLowerInvariant()})",
+        byte[] b => $"b'…' (bytes of length {b.Length})",
+        object?[] a => $"a tuple of {a.Length}",
+        null => "None",
+        _ => $"a {key.GetType().Name}",
+    };
+
+    static string DescribeValue(object? v) => v switch
+    {
+        null => "None",
+        Tensor => "a single tensor",
+        Hashtable or PickleDict => "a dict",
+        List<object?> l => $"a list of {l.Count}",
+        object?[] a => $"a tuple of {a.Length}",
+        PickleObject o => $"an object of {o.Type}",
+        _ => $"a {v.GetType().Name}",
+    };
+
+    /// <summary>Largest safetensors JSON header accepted (the official format caps it at 100 MB).</summary>
+    const long MaxSafetensorsHeader = 100L << 20;
+
+    static readonly Dictionary<string, int> SafetensorsDTypeSizes = new(StringComparer.Ordinal)
+    {
+        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+        ["U16"] = 2, ["U32"] = 4, ["U64"] = 8, ["F8_E4M3"] = 1, ["F8_E5M2"] = 1,
+    };
+
+    /// <summary>Every tensor's dtype, shape and byte range checked against the file before TorchSharp allocates anything.</summary>
+    static void CheckSafetensorsHeader(string path)
+    {
+        using var fs = OpenForRead(path);
+        Span<byte> lenBytes = stackalloc byte[8];
+        fs.ReadExactly(lenBytes);
+        ulong n = BitConverter.ToUInt64(lenBytes);
+        long dataLength = fs.Length - 8 - (long)Math.Min(n, (ulong)fs.Length);
+        if (n > MaxSafetensorsHeader || dataLength < 0)
+            throw new CheckpointFormatException($"'{path}': the safetensors header claims {n} bytes in a file of {fs.Length}.");
+        var header = new byte[n];
+        fs.ReadExactly(header);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(header); }
+        catch (JsonException e) { throw new CheckpointFormatException($"'{path}': the safetensors header is not valid JSON ({e.Message}).", e); }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CheckpointFormatException($"'{path}': the safetensors header is not a JSON object.");
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (p.Name == "__metadata__") continue;
+                string Bad(string what) => $"'{path}': safetensors tensor '{p.Name}' {what}.";
+                var v = p.Value;
+                if (v.ValueKind != JsonValueKind.Object
+                    || !v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String
+                    || !v.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array
+                    || !v.TryGetProperty("data_offsets", out var offs) || offs.ValueKind != JsonValueKind.Array || offs.GetArrayLength() != 2)
+                    throw new CheckpointFormatException(Bad("needs 'dtype', 'shape' and two 'data_offsets'"));
+                if (!SafetensorsDTypeSizes.TryGetValue(dt.GetString()!, out int size))
+                    throw new CheckpointFormatException(Bad($"has the unsupported dtype '{dt.GetString()}'"));
+                System.Numerics.BigInteger numel = 1;
+                foreach (var d in shape.EnumerateArray())
+                {
+                    if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim) || dim < 0)
+                        throw new CheckpointFormatException(Bad($"has the invalid dimension {d.GetRawText()}"));
+                    numel *= dim;
+                }
+                long begin = offs[0].TryGetInt64(out var b) ? b : -1, end = offs[1].TryGetInt64(out var e2) ? e2 : -1;
+                if (begin < 0 || end < begin || end > dataLength)
+                    throw new CheckpointFormatException(Bad($"has the byte range [{offs[0].GetRawText()}, {offs[1].GetRawText()}), outside the {dataLength} data bytes"));
+                if (numel * size != end - begin)
+                    throw new CheckpointFormatException(Bad($"of shape {shape.GetRawText()} ({dt.GetString()}) does not fit its {end - begin} bytes"));
+            }
+        }
+    }
 
     /// <summary>Removes <paramref name="prefix"/> (e.g. DDP's <c>module.</c>) from every key that has it.</summary>
     public static Dictionary<string, Tensor> StripPrefix(IReadOnlyDictionary<string, Tensor> sd, string prefix) =>
@@ -155,9 +289,19 @@ public static class Checkpoint
         finally { foreach (var t in sd.Values) t.Dispose(); }
     }
 
-    static FileStream OpenForRead(string path)
+    /// <summary>
+    /// Opens a checkpoint for reading after checking that it is a regular file: a FIFO would block and a device such as
+    /// <c>/dev/zero</c> would never end.
+    /// </summary>
+    internal static FileStream OpenForRead(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: '{path}'.", path);
-        return File.OpenRead(path);
+        if (!File.Exists(path))
+        {
+            if (Directory.Exists(path)) throw new CheckpointFormatException($"'{path}' is a folder, not a checkpoint file.");
+            throw new FileNotFoundException($"Checkpoint file not found: '{path}'.", path);
+        }
+        if (RegularFile.Check(path) == false)
+            throw new CheckpointFormatException($"'{path}' is not a regular file (a FIFO, device or socket); give a checkpoint file.");
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 }

@@ -49,7 +49,9 @@ public class AssetDownloaderTests
         Assert.AreEqual(dir.PathOf("fresh.bin"), path);
         CollectionAssert.AreEqual(source, File.ReadAllBytes(path));
         Assert.IsFalse(File.Exists(path + AssetDownloader.PartSuffix), "no .part left");
-        Assert.AreEqual(1, Directory.GetFiles(dir.Root).Length);
+        CollectionAssert.AreEquivalent(new[] { "fresh.bin", ModelDirectory.VerifiedCacheFileName }, Directory.GetFiles(dir.Root).Select(Path.GetFileName).ToArray(),
+            "the file and the remembered checksum, nothing else");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(dir.Root, ModelDirectory.VerifiedCacheFileName)), path);
         CollectionAssert.AreEqual(new string?[] { null }, server.RangeHeaders.ToArray(), "fresh download sends no Range");
         Assert.AreEqual((source.LongLength, (long?)source.LongLength), progress.Reports[^1]);
         Cleanup(dir);

@@ -153,6 +153,45 @@ public sealed record UNetModelSwinOptions
         Check(MlpRatio > 0, "mlp_ratio", MlpRatio, "> 0");
         if (CodeBase == UNetCodeBase.ResShift) Check(LqSize >= 1, "lq_size", LqSize, ">= 1");
         else Check(!CondMask, "cond_mask", CondMask, "false for the SinSR code base (its constructor has no cond_mask)");
+        ModelSize.Check("UNetModelSwin", EstimatedParameterCount(), "model_channels, channel_mult, num_res_blocks, swin_embed_dim, swin_depth, mlp_ratio");
+    }
+
+    /// <summary>
+    /// About how many parameters the network has (within a factor of about two: every level is counted with its Swin
+    /// layer), computed in floating point so absurd settings cannot overflow. Used to refuse settings that cannot fit
+    /// in memory before any layer is built.
+    /// </summary>
+    public double EstimatedParameterCount()
+    {
+        double mc = ModelChannels, emb = 4 * mc, e = SwinEmbedDim, depth = Math.Max(SwinDepth, 0), mlp = Math.Max(MlpRatio, 0);
+        double Res(double cin, double cout) => 9 * cin * cout + 9 * cout * cout + 2 * emb * cout + cin * cout;
+        double Swin(double ch) => depth * (4 + 2 * mlp) * e * e + 2 * ch * e;
+        double p = mc * emb + emb * emb + 9 * (InChannels + 3.0) * mc * (ChannelMult?.Count > 0 ? ChannelMult[0] : 1);
+        double ch = mc * (ChannelMult?.Count > 0 ? ChannelMult[0] : 1);
+        var levels = ChannelMult ?? [];
+        var chans = new List<double> { ch };
+        for (int level = 0; level < levels.Count; level++)
+        {
+            double cout = levels[level] * mc;
+            int n = NumResBlocks is { } nr && level < nr.Count ? Math.Max(nr[level], 0) : 2;
+            for (int i = 0; i < n; i++) { p += Res(ch, cout) + Swin(cout); ch = cout; chans.Add(ch); }
+            if (level != levels.Count - 1) { p += 9 * ch * ch; chans.Add(ch); }
+        }
+        p += 2 * Res(ch, ch) + Swin(ch);
+        for (int level = levels.Count - 1; level >= 0; level--)
+        {
+            double cout = levels[level] * mc;
+            int n = NumResBlocks is { } nr && level < nr.Count ? Math.Max(nr[level], 0) : 2;
+            for (int i = 0; i < n + 1; i++)
+            {
+                double ich = chans.Count > 0 ? chans[^1] : ch;
+                if (chans.Count > 0) chans.RemoveAt(chans.Count - 1);
+                p += Res(ch + ich, cout) + Swin(cout);
+                ch = cout;
+            }
+            if (level > 0) p += 9 * ch * ch;
+        }
+        return p + 9 * ch * OutChannels;
     }
 
     static string Fmt(IReadOnlyList<int>? v) => v is null ? "null" : "[" + string.Join(", ", v) + "]";

@@ -125,5 +125,29 @@ public sealed record VQModelOptions
         if (NEmbed < 1) throw new ArgumentOutOfRangeException("n_embed", NEmbed, $"n_embed must be >= 1; got {NEmbed}.");
         ArgumentNullException.ThrowIfNull(DdConfig, "ddconfig");
         DdConfig.Validate();
+        ModelSize.Check("VQModelTorch", EstimatedParameterCount(), "n_embed, embed_dim, ddconfig.ch, ddconfig.ch_mult, ddconfig.num_res_blocks");
+    }
+
+    /// <summary>
+    /// About how many parameters encoder, decoder and codebook have (within a factor of about two), in floating point so
+    /// absurd settings cannot overflow; used to refuse settings that cannot fit in memory before any layer is built.
+    /// </summary>
+    public double EstimatedParameterCount()
+    {
+        var d = DdConfig;
+        double Res(double cin, double cout) => 9 * cin * cout + 9 * cout * cout + cin * cout;
+        double p = (double)NEmbed * EmbedDim + 2 * (EmbedDim + 1.0) * d.ZChannels;
+        double chIn = d.Ch, top = d.Ch;
+        for (int level = 0; level < d.ChMult.Count; level++)
+        {
+            double cout = d.Ch * (double)d.ChMult[level];
+            int n = level < d.NumResBlocks.Count ? Math.Max(d.NumResBlocks[level], 0) : 2;
+            // Encoder: n blocks and a downsampling conv; decoder: n + 1 blocks and an upsampling conv.
+            p += n * Res(chIn, cout) + (n + 1) * Res(cout, cout) + 2 * 9 * cout * cout;
+            chIn = top = cout;
+        }
+        // Two middle blocks with attention in each of encoder and decoder, plus the in/out convolutions.
+        p += 2 * (2 * Res(top, top) + 4 * top * top) + 9 * (d.InChannels + d.OutCh) * d.Ch + 9 * top * 4 * d.ZChannels;
+        return p;
     }
 }

@@ -26,8 +26,7 @@ public static class LegacyTorchCheckpoint
     /// </summary>
     public static Hashtable Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: '{path}'.", path);
-        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
+        using var stream = Checkpoint.OpenForRead(path);
         using var reader = new BinaryReader(stream);
         var storages = new Dictionary<string, LegacyStorageRef>(StringComparer.Ordinal);
         var unpickler = new RestrictedUnpickler(reader, path, storages);
@@ -58,6 +57,10 @@ public static class LegacyTorchCheckpoint
         {
             throw new CheckpointFormatException($"'{path}': truncated legacy PyTorch checkpoint (file ends inside {stage}).", e);
         }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new CheckpointFormatException($"'{path}': malformed legacy PyTorch checkpoint in {stage} ({e.Message}).", e);
+        }
     }
 
     static Dictionary<string, byte[]> ReadStorages(string path, BinaryReader reader, List<string> keys, Dictionary<string, LegacyStorageRef> storages)
@@ -70,8 +73,10 @@ public static class LegacyTorchCheckpoint
             long count = reader.ReadInt64();
             if (count != storage.RootSize)
                 throw new CheckpointFormatException($"'{path}': storage '{key}' has {count} elements on disk, {storage.RootSize} in the pickle.");
+            // RootSize was checked against the file's length when the pickle named it, so this cannot overflow.
             long bytes = count * storage.ElementSize;
-            if (bytes > int.MaxValue) throw new CheckpointFormatException($"'{path}': storage '{key}' is larger than 2 GB, which is not supported.");
+            if (bytes > Array.MaxLength) throw new CheckpointFormatException($"'{path}': storage '{key}' is larger than 2 GB, which is not supported.");
+            if (bytes > reader.BaseStream.Length - reader.BaseStream.Position) throw new EndOfStreamException();
             var buffer = reader.ReadBytes((int)bytes);
             if (buffer.Length != bytes) throw new EndOfStreamException();
             data[key] = buffer;
@@ -81,25 +86,34 @@ public static class LegacyTorchCheckpoint
         return data;
     }
 
-    static void Materialize(string path, object? node, Dictionary<string, byte[]> data)
+    // Iterative, with a visited set: a crafted pickle may nest containers a million levels deep or make them cyclic (memo).
+    static void Materialize(string path, object? root, Dictionary<string, byte[]> data)
     {
-        switch (node)
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<object?>();
+        pending.Push(root);
+        while (pending.Count > 0)
         {
-            case Hashtable h:
-                foreach (var key in h.Keys.Cast<object>().ToList())
-                    if (h[key] is PendingTensor p) h[key] = Rebuild(path, $"{key}", p, data);
-                    else Materialize(path, h[key], data);
-                break;
-            case List<object?> l:
-                for (int i = 0; i < l.Count; i++)
-                    if (l[i] is PendingTensor p) l[i] = Rebuild(path, $"[{i}]", p, data);
-                    else Materialize(path, l[i], data);
-                break;
-            case object?[] a:
-                for (int i = 0; i < a.Length; i++)
-                    if (a[i] is PendingTensor p) a[i] = Rebuild(path, $"[{i}]", p, data);
-                    else Materialize(path, a[i], data);
-                break;
+            var node = pending.Pop();
+            if (node is null || !visited.Add(node)) continue;
+            switch (node)
+            {
+                case Hashtable h:
+                    foreach (var key in h.Keys.Cast<object>().ToList())
+                        if (h[key] is PendingTensor p) h[key] = Rebuild(path, $"{key}", p, data);
+                        else pending.Push(h[key]);
+                    break;
+                case List<object?> l:
+                    for (int i = 0; i < l.Count; i++)
+                        if (l[i] is PendingTensor p) l[i] = Rebuild(path, $"[{i}]", p, data);
+                        else pending.Push(l[i]);
+                    break;
+                case object?[] a:
+                    for (int i = 0; i < a.Length; i++)
+                        if (a[i] is PendingTensor p) a[i] = Rebuild(path, $"[{i}]", p, data);
+                        else pending.Push(a[i]);
+                    break;
+            }
         }
     }
 
@@ -107,11 +121,8 @@ public static class LegacyTorchCheckpoint
     static Tensor Rebuild(string path, string name, PendingTensor p, Dictionary<string, byte[]> data)
     {
         var s = p.Storage;
-        if (p.Shape.Length != p.Stride.Length || p.Shape.Any(d => d < 0) || p.Stride.Any(d => d < 0) || p.StorageOffset < 0)
-            throw new CheckpointFormatException($"'{path}': tensor '{name}' has an invalid size/stride/offset.");
-        long extent = p.Shape.Any(d => d == 0) ? 0 : 1 + p.Shape.Zip(p.Stride, (d, st) => (d - 1) * st).Sum();
-        if (p.StorageOffset + extent > s.Size)
-            throw new CheckpointFormatException($"'{path}': tensor '{name}' reads beyond its storage ({p.StorageOffset + extent} > {s.Size} elements).");
+        if (name.Length > 60) name = name[..60] + "…";
+        TorchScript.TorchZipArchive.CheckView(path, $"the view of storage '{s.Key}' used by tensor '{name}'", s.Size, p.StorageOffset, p.Shape, p.Stride);
         using var flat = torch.empty([s.RootSize], s.DType);
         if (s.RootSize > 0) flat.bytes = data[s.Key];
         using var view = flat.as_strided(p.Shape, p.Stride, s.Offset + p.StorageOffset);

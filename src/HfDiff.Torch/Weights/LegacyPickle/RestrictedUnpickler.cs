@@ -182,7 +182,7 @@ internal sealed class RestrictedUnpickler
     static Hashtable ToDict(List<object?> items)
     {
         var h = new Hashtable();
-        for (int i = 0; i + 1 < items.Count; i += 2) h[items[i]!] = items[i + 1];
+        for (int i = 0; i + 1 < items.Count; i += 2) h[items[i] ?? "None"] = items[i + 1];
         return h;
     }
 
@@ -251,6 +251,10 @@ internal sealed class RestrictedUnpickler
         string location = t[3] as string ?? "";
         long size = AsLong(t[4], "storage size");
         if (size < 0) throw Error($"storage '{key}' has negative size {size}.");
+        // The storage bytes follow the pickles in this file: a size the file cannot hold is refused before any allocation.
+        long fileBytes = _reader.BaseStream.Length;
+        if (size > fileBytes / info.Size)
+            throw Error($"storage '{key}' declares {size} elements of {info.Size} bytes, more than the file's {fileBytes} bytes.");
         if (_storages.TryGetValue(key, out var known))
         {
             if (known.DType != info.DType || known.RootSize != size) throw Error($"storage '{key}' is declared twice with different types or sizes.");
@@ -262,7 +266,8 @@ internal sealed class RestrictedUnpickler
         // view_metadata = (view_key, offset, view_size), in elements of the root storage.
         if (view is not object?[] { Length: 3 } v) throw Error($"storage '{key}': malformed view metadata.");
         long offset = AsLong(v[1], "view offset"), viewSize = AsLong(v[2], "view size");
-        if (offset < 0 || viewSize < 0 || offset + viewSize > size) throw Error($"storage '{key}': view [{offset}, {offset + viewSize}) exceeds its {size} elements.");
+        if (offset < 0 || viewSize < 0 || offset > size || viewSize > size - offset)
+            throw Error($"storage '{key}': view of {viewSize} elements at {offset} exceeds its {size} elements.");
         return known with { Offset = offset, Size = viewSize };
     }
 

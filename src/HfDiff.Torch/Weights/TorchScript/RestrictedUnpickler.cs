@@ -22,10 +22,49 @@ public sealed class RestrictedUnpickler
     /// <summary>Resolves a persistent id (BINPERSID / PERSID); default: keep the id tuple as is.</summary>
     public Func<object?, object?> PersistentLoad { get; set; } = pid => pid;
 
+    /// <summary>
+    /// When set, every GLOBAL / STACK_GLOBAL it returns false for is refused (an <see cref="InvalidDataException"/> naming
+    /// the class or function) before the pickle goes on, as <c>torch.load(weights_only=True)</c> does. Null: any
+    /// reference is kept as data (TorchScript archives name their module classes).
+    /// </summary>
+    public Func<PickleGlobal, bool>? AllowGlobal { get; set; }
+
+    /// <summary>The globals a <c>torch.save</c> state dict needs (torch.load's weights_only allowlist, without numpy).</summary>
+    public static bool IsWeightsOnlyGlobal(PickleGlobal g) => (g.Module, g.Name) switch
+    {
+        ("collections", "OrderedDict") => true,
+        ("torch._utils", "_rebuild_tensor" or "_rebuild_tensor_v2" or "_rebuild_parameter" or "_rebuild_parameter_with_state") => true,
+        ("torch", var n) => n.EndsWith("Storage", StringComparison.Ordinal) || n is "Size" or "device"
+            or "float32" or "float" or "float64" or "double" or "float16" or "half" or "bfloat16" or "int64" or "long" or "int32" or "int"
+            or "int16" or "short" or "int8" or "uint8" or "bool" or "complex64" or "complex128",
+        ("builtins", "set" or "frozenset" or "bytearray") => true,
+        _ => false,
+    };
+
     static readonly object Mark = new();
 
     /// <summary>Runs the pickle program and returns the value left by STOP.</summary>
+    /// <exception cref="InvalidDataException">Malformed or truncated pickle, or a global <see cref="AllowGlobal"/> refuses;
+    /// the message starts with <paramref name="source"/>.</exception>
     public object? Load(byte[] data, string source)
+    {
+        try { return Run(data, source); }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new InvalidDataException($"{source}: malformed pickle ({e.Message}).", e);
+        }
+    }
+
+    PickleGlobal Global(string module, string name, string source)
+    {
+        var g = new PickleGlobal(module, name);
+        if (AllowGlobal is { } allow && !allow(g))
+            throw new InvalidDataException($"{source}: refuses to load the class or function '{g}': a checkpoint may only hold tensors, " +
+                                           "(Ordered)dicts, lists, tuples, numbers, strings, bools and None; other objects are never constructed.");
+        return g;
+    }
+
+    object? Run(byte[] data, string source)
     {
         var stack = new List<object?>();
         var marks = new Stack<int>();
@@ -76,6 +115,8 @@ public sealed class RestrictedUnpickler
         object? Reduce(object? callable, object?[] args)
         {
             if (callable is PickleGlobal g && Reducers.TryGetValue((g.Module, g.Name), out var f)) return f(args);
+            if (AllowGlobal is not null && callable is not PickleGlobal)
+                throw new InvalidDataException($"{source}: malformed pickle (a call of {callable?.GetType().Name ?? "None"}, not of a class or function).");
             return new PickleObject(callable as PickleGlobal ?? new PickleGlobal("?", callable?.ToString() ?? "None"), args);
         }
 
@@ -144,10 +185,10 @@ public sealed class RestrictedUnpickler
                 case (byte)'c':                                                               // GLOBAL
                 {
                     var module = ReadLine();
-                    stack.Add(new PickleGlobal(module, ReadLine()));
+                    stack.Add(Global(module, ReadLine(), source));
                     break;
                 }
-                case 0x93: { var name = Pop() as string; var module = Pop() as string; stack.Add(new PickleGlobal(module ?? "?", name ?? "?")); break; }
+                case 0x93: { var name = Pop() as string; var module = Pop() as string; stack.Add(Global(module ?? "?", name ?? "?", source)); break; }
                 case (byte)'R': { var args = Pop() as object?[] ?? []; var f = Pop(); stack.Add(Reduce(f, args)); break; }
                 case 0x81: { var args = Pop() as object?[] ?? []; var cls = Pop(); stack.Add(Reduce(cls, args)); break; }   // NEWOBJ
                 case 0x92: { Pop(); var args = Pop() as object?[] ?? []; var cls = Pop(); stack.Add(Reduce(cls, args)); break; } // NEWOBJ_EX
@@ -174,6 +215,6 @@ public sealed class RestrictedUnpickler
     {
         if (bytes.Length == 0) return 0L;
         var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
+        return big >= long.MinValue && big <= long.MaxValue ? (object)(long)big : big;   // (object): else the ternary is BigInteger
     }
 }

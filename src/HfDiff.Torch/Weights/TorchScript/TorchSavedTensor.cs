@@ -8,7 +8,7 @@ public static class TorchSavedTensor
     /// <summary>Loads the tensor (CPU, stored dtype). Throws naming the file when it holds something else.</summary>
     public static Tensor Load(string path)
     {
-        using var archive = new TorchZipArchive(path);
+        using var archive = new TorchZipArchive(path, weightsOnly: true);
         var root = archive.LoadRoot();
         if (root is Tensor t)
         {

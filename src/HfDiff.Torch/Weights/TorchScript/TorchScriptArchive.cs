@@ -26,20 +26,29 @@ public static class TorchScriptArchive
         return result;
     }
 
-    static void Walk(PickleObject module, string prefix, Dictionary<string, Tensor> result, HashSet<PickleObject> visited, TorchZipArchive archive)
+    // Iterative: a crafted archive may nest modules arbitrarily deep.
+    static void Walk(PickleObject root, string rootPrefix, Dictionary<string, Tensor> result, HashSet<PickleObject> visited, TorchZipArchive archive)
     {
-        if (!visited.Add(module) || module.State is not PickleDict state) return;
-        foreach (var (key, value) in state.Items)
+        var pending = new Stack<(PickleObject Module, string Prefix)>();
+        pending.Push((root, rootPrefix));
+        while (pending.Count > 0)
         {
-            if (key is not string name) continue;
-            switch (value)
+            var (module, prefix) = pending.Pop();
+            if (!visited.Add(module) || module.State is not PickleDict state) continue;
+            var children = new List<(PickleObject, string)>();
+            foreach (var (key, value) in state.Items)
             {
-                case Tensor t: result[prefix + name] = archive.Detach(t); break;
-                // Submodules are objects of TorchScript classes (__torch__.…); other objects carry no weights.
-                case PickleObject child when child.Type.Module.StartsWith("__torch__", StringComparison.Ordinal):
-                    Walk(child, prefix + name + ".", result, visited, archive);
-                    break;
+                if (key is not string name) continue;
+                switch (value)
+                {
+                    case Tensor t: result[prefix + name] = archive.Detach(t); break;
+                    // Submodules are objects of TorchScript classes (__torch__.…); other objects carry no weights.
+                    case PickleObject child when child.Type.Module.StartsWith("__torch__", StringComparison.Ordinal):
+                        children.Add((child, prefix + name + "."));
+                        break;
+                }
             }
+            for (int i = children.Count - 1; i >= 0; i--) pending.Push(children[i]);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using HfDiff.Torch.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,6 +11,8 @@ namespace HfDiff.Torch.Weights.TorchScript;
 /// and every persistent id <c>('storage', torch.XStorage, key, location, numel)</c> is read from the entry
 /// <c>&lt;name&gt;/data/&lt;key&gt;</c> (little-endian raw bytes) on the CPU. Tensors are rebuilt with their stored
 /// dtype, shape, strides and storage offset. No code from the archive is compiled or run.
+/// Every entry read is checked before allocation (declared sizes against the file and the tensor records) and its
+/// CRC-32 verified, so a damaged file is refused instead of loading different numbers.
 /// </summary>
 public sealed class TorchZipArchive : IDisposable
 {
@@ -18,24 +21,35 @@ public sealed class TorchZipArchive : IDisposable
     readonly string _prefix;
     readonly Dictionary<string, Tensor> _storages = new(StringComparer.Ordinal);
     readonly List<Tensor> _created = [];
+    readonly bool _weightsOnly;
 
     public string Path { get; }
     /// <summary>True when the archive holds TorchScript code (<c>code/</c>, <c>constants.pkl</c>).</summary>
     public bool IsTorchScript { get; }
 
-    public TorchZipArchive(string path)
+    /// <summary>Largest <c>data.pkl</c> accepted (the pickle of a state dict is kilobytes to a few megabytes).</summary>
+    public const long MaxPickleBytes = 256L << 20;
+
+    /// <param name="weightsOnly">Refuse every global outside <see cref="RestrictedUnpickler.IsWeightsOnlyGlobal"/>
+    /// (torch.save state dicts and tensors); false keeps other class references as data (TorchScript module trees).</param>
+    public TorchZipArchive(string path, bool weightsOnly = false)
     {
         Path = path;
-        if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint file not found: '{path}'.", path);
-        _stream = File.OpenRead(path);
-        try { _zip = new ZipArchive(_stream, ZipArchiveMode.Read, leaveOpen: false); }
-        catch (InvalidDataException e)
+        _weightsOnly = weightsOnly;
+        _stream = Checkpoint.OpenForRead(path);
+        ZipArchiveEntry? pkl;
+        try
         {
-            _stream.Dispose();
-            throw new CheckpointFormatException($"'{path}' is not a PyTorch zip archive ({e.Message}).", e);
+            _zip = new ZipArchive(_stream, ZipArchiveMode.Read, leaveOpen: false);
+            pkl = _zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
+                                               && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length);
         }
-        var pkl = _zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
-                                                && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length);
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException)
+        {
+            _zip?.Dispose();
+            _stream.Dispose();
+            throw new CheckpointFormatException($"'{path}' is not a readable PyTorch zip archive ({e.Message}).", e);
+        }
         if (pkl is null)
         {
             Dispose();
@@ -54,10 +68,12 @@ public sealed class TorchZipArchive : IDisposable
     {
         var entry = _zip.GetEntry(_prefix + "data.pkl")!;
         byte[] bytes;
-        try { bytes = ReadEntry(entry, entry.Length); }
-        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': data.pkl cannot be read ({e.Message}).", e); }
+        try { bytes = ZipEntries.ReadVerified(entry, MaxPickleBytes, _stream.Length); }
+        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': data.pkl cannot be read: {e.Message}", e); }
 
         var unpickler = new RestrictedUnpickler { PersistentLoad = ParseStorageRef };
+        if (_weightsOnly) unpickler.AllowGlobal = RestrictedUnpickler.IsWeightsOnlyGlobal;
+        unpickler.Reducers[("torch", "Size")] = a => a.Length > 0 ? a[0] : Array.Empty<object?>();
         unpickler.Reducers[("torch._utils", "_rebuild_tensor_v2")] = RebuildTensor;
         unpickler.Reducers[("torch._utils", "_rebuild_tensor")] = RebuildTensor;
         unpickler.Reducers[("torch._utils", "_rebuild_parameter")] = a => a.Length > 0 ? a[0] : null;
@@ -95,15 +111,46 @@ public sealed class TorchZipArchive : IDisposable
             throw new CheckpointFormatException($"'{Path}': malformed tensor record in data.pkl.");
         var shape = size.Select(v => v is long l ? l : throw new CheckpointFormatException($"'{Path}': non-integer tensor size.")).ToArray();
         var strides = stride.Select(v => v is long l ? l : throw new CheckpointFormatException($"'{Path}': non-integer tensor stride.")).ToArray();
+        CheckView(Path, $"storage '{storage.Key}'", storage.Numel, offset, shape, strides);
         var flat = Storage(storage);
-        long needed = offset + 1;
-        for (int i = 0; i < shape.Length; i++) needed += shape[i] == 0 ? 0 : (shape[i] - 1) * strides[i];
-        if (shape.Contains(0L)) needed = offset;
-        if (needed > storage.Numel)
-            throw new CheckpointFormatException($"'{Path}': a tensor of shape [{string.Join(",", shape)}] reaches element {needed} of storage '{storage.Key}', which has {storage.Numel}.");
         var t = flat.as_strided(shape, strides, offset);
         _created.Add(t);
         return t;
+    }
+
+    /// <summary>
+    /// Checks a tensor record <c>storage.as_strided(shape, strides, offset)</c> against the storage's element count
+    /// before anything is allocated: non-negative values, no arithmetic overflow, every element inside the storage, and
+    /// no more elements than the storage holds unless strides repeat them (at most 2^31 then).
+    /// </summary>
+    internal static void CheckView(string path, string what, long storageNumel, long offset, long[] shape, long[] strides)
+    {
+        string Shape() => $"[{string.Join(",", shape)}]";
+        if (shape.Length != strides.Length)
+            throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} has {strides.Length} strides.");
+        if (storageNumel < 0)
+            throw new CheckpointFormatException($"'{path}': {what} has a negative element count {storageNumel}.");
+        if (offset < 0 || shape.Any(d => d < 0) || strides.Any(d => d < 0))
+            throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} over {what} has a negative size, stride or offset.");
+        try
+        {
+            long numel = 1, last = offset;
+            bool empty = shape.Contains(0L);
+            for (int i = 0; i < shape.Length; i++)
+            {
+                numel = checked(numel * shape[i]);
+                if (!empty) last = checked(last + (shape[i] - 1) * strides[i]);
+            }
+            long needed = empty ? offset : checked(last + 1);
+            if (needed > storageNumel)
+                throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} reaches element {needed} of {what}, which has {storageNumel}.");
+            if (numel > storageNumel && numel > int.MaxValue)
+                throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} repeats the {storageNumel} elements of {what} into {numel}.");
+        }
+        catch (OverflowException)
+        {
+            throw new CheckpointFormatException($"'{path}': a tensor of shape {Shape()} with strides [{string.Join(",", strides)}] over {what} overflows 64-bit sizes.");
+        }
     }
 
     Tensor Storage(PickleStorageRef r)
@@ -113,28 +160,22 @@ public sealed class TorchZipArchive : IDisposable
         var entryName = _prefix + "data/" + r.Key;
         var entry = _zip.GetEntry(entryName)
             ?? throw new CheckpointFormatException($"'{Path}': data.pkl refers to tensor storage '{entryName}', which is missing from the archive (truncated or damaged file).");
-        long bytesNeeded = r.Numel * ElementSize(dtype);
-        if (entry.Length < bytesNeeded)
-            throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' has {entry.Length} bytes; its {r.Numel} {r.StorageType} elements need {bytesNeeded}.");
-        if (bytesNeeded > Array.MaxLength)
-            throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' is larger than 2 GB, which this reader does not support.");
+        if (r.Numel < 0) throw new CheckpointFormatException($"'{Path}': storage '{entryName}' has a negative element count {r.Numel}.");
+        long elementSize = ElementSize(dtype);
+        if (r.Numel > Array.MaxLength / elementSize)
+            throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' declares {r.Numel} {r.StorageType} elements, more than 2 GB, which this reader does not support.");
+        long bytesNeeded = r.Numel * elementSize;
+        if (entry.Length != bytesNeeded)
+            throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' has {entry.Length} bytes; its {r.Numel} {r.StorageType} elements need {bytesNeeded} (truncated or damaged file).");
         byte[] bytes;
-        try { bytes = ReadEntry(entry, bytesNeeded); }
-        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' cannot be read ({e.Message}).", e); }
+        try { bytes = ZipEntries.ReadVerified(entry, bytesNeeded, _stream.Length); }
+        catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' cannot be read: {e.Message}", e); }
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Reading PyTorch archives needs a little-endian machine.");
         var t = empty(r.Numel, dtype);
         if (bytesNeeded > 0) t.bytes = bytes;
         _storages[r.Key] = t;
         return t;
-    }
-
-    static byte[] ReadEntry(ZipArchiveEntry entry, long count)
-    {
-        var buffer = new byte[count];
-        using var s = entry.Open();
-        s.ReadExactly(buffer);
-        return buffer;
     }
 
     static ScalarType DTypeOf(string storageType) => storageType switch
@@ -163,11 +204,12 @@ public sealed class TorchZipArchive : IDisposable
         _ => 1,
     };
 
-    static string Describe(object? v) => v switch
+    static string Describe(object? v, int depth = 0) => v switch
     {
         null => "None",
-        object?[] a => "(" + string.Join(", ", a.Select(Describe)) + ")",
-        string s => $"'{s}'",
+        object?[] when depth >= 3 => "(…)",
+        object?[] a => "(" + string.Join(", ", a.Take(6).Select(x => Describe(x, depth + 1))) + (a.Length > 6 ? ", …" : "") + ")",
+        string s => $"'{(s.Length > 60 ? s[..60] + "…" : s)}'",
         _ => v.ToString() ?? "?",
     };
 

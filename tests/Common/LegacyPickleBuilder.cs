@@ -1,12 +1,12 @@
 using System.Text;
 
-namespace HfDiff.Torch.Tests.Weights;
+namespace HfDiff.Tests.Common;
 
 /// <summary>
 /// Writes small files in PyTorch's legacy torch.save layout, opcode by opcode, so the legacy reader can be tested
 /// without Python (valid files, files with a forbidden GLOBAL, truncated files).
 /// </summary>
-internal sealed class LegacyPickleBuilder
+public sealed class LegacyPickleBuilder
 {
     readonly MemoryStream _out = new();
     readonly List<(string Key, byte[] Data, long Count)> _storages = [];
@@ -51,6 +51,16 @@ internal sealed class LegacyPickleBuilder
         Int(offset).Tuple(size).Tuple(stride).Raw(0x89);
         Global("collections", "OrderedDict").Op(')').Op('R');
         return Op('t').Op('R');
+    }
+
+    /// <summary>The bytes written so far (a zip archive's data.pkl, without the legacy key list and storages).</summary>
+    public byte[] Bytes() => _out.ToArray();
+
+    /// <summary>Adds raw storage data for <see cref="Finish"/> under <paramref name="key"/> with the on-disk element count <paramref name="count"/>.</summary>
+    public LegacyPickleBuilder StorageData(string key, byte[] data, long count)
+    {
+        _storages.Add((key, data, count));
+        return this;
     }
 
     /// <summary>The storage key list pickle and the raw storages (int64 count + little-endian data each).</summary>
