@@ -21,22 +21,7 @@ public class SuperResolutionEvaluateTests
 {
     public sealed class Row { public string Lr { get; set; } = ""; public string Gt { get; set; } = ""; }
 
-    static SuperResolverOptions FixtureOptions(long seed)
-    {
-        var dir = TestPaths.Fixture("resshift");
-        var cfg = TestPaths.ReadConfig(dir);
-        var b = cfg.GetProperty("sinsr_unet_B");
-        var ae = cfg.GetProperty("autoencoder");
-        return new SuperResolverOptions
-        {
-            Config = "sinsr",
-            Unet = UNetModelSwinOptions.FromJson(b.GetProperty("sinsr_kwargs"), UNetCodeBase.SinSR),
-            Autoencoder = VQModelOptions.FromJson(ae.GetProperty("kwargs")),
-            UnetCheckpoint = Path.Combine(dir, b.GetProperty("file").GetString()!),
-            AutoencoderCheckpoint = Path.Combine(dir, ae.GetProperty("file").GetString()!),
-            Seed = seed,
-        };
-    }
+    static SuperResolverOptions FixtureOptions(long seed) => SuperResolveEstimatorTests.FixtureOptions() with { Seed = seed };
 
     /// <summary>GT crops of a bundled sample and their Pillow-bicubic ×1/4 LR, as temp PNGs.</summary>
     static List<Row> Pairs()

@@ -20,7 +20,7 @@ public class SuperResolveEstimatorTests
 {
     public sealed class PathRow { public string Lr { get; set; } = ""; }
 
-    static SuperResolverOptions FixtureOptions()
+    internal static SuperResolverOptions FixtureOptions()
     {
         var dir = TestPaths.Fixture("resshift");
         var cfg = TestPaths.ReadConfig(dir);
