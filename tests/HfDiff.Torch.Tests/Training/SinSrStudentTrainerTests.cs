@@ -76,11 +76,50 @@ public class SinSrStudentTrainerTests
             });
             var result = loop.Run(data, new TrainingRunHooks { Noise = noise, OnIteration = parity.Check });
             Assert.AreEqual(draws.Count, noise.Count, "noise draws");
-            parity.CheckFinal(result, student, loop.Ema, () => fx.UNet("student", TrainerFixture.StudentFile));
+            var f64 = Float64Run(fx, iterations, batch, microbatch, draws);
+            try { parity.CheckFinal(result, student, loop.Ema, () => fx.UNet("student", TrainerFixture.StudentFile), f64); }
+            finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
         }
         finally
         {
             foreach (var t in start.Values) t.Dispose();
+            try { Directory.Delete(output, true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The same loop with networks, batch and stored draws in float64 (see <see cref="TrainerParity.CheckFinal"/>).</summary>
+    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
+        TrainerFixture fx, int iterations, int batch, int microbatch, List<Tensor> draws)
+    {
+        var s = fx.Section("student");
+        using var student = fx.UNet("student", TrainerFixture.StudentFile);
+        using var teacher = fx.UNet("teacher", TrainerFixture.TeacherFile);
+        using var vq = fx.Autoencoder();
+        foreach (var m in new nn.Module[] { student, teacher, vq }) ModuleExtensionMethods.to(m, ScalarType.Float64);
+        var trainer = SinSrStudentTrainer.Create(student, teacher, vq, new ResShiftSchedule(fx.ScheduleOptions), new SinSrStudentTrainerOptions
+        {
+            Loss = new SinSrDistillationLossOptions { LearnXT = s.GetProperty("learn_xT").GetBoolean(), FinetuneUseGt = s.GetProperty("finetune_use_gt").GetDouble() },
+        });
+        var output = Path.Combine(Path.GetTempPath(), "hfdiff-student-f64-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var gt = fx.SourceIo["distill.gt"].to_type(ScalarType.Float64);
+            using var lq = fx.SourceIo["distill.lq"].to_type(ScalarType.Float64);
+            using var data = new FixedBatchSource(gt, lq);
+            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
+            {
+                OutputFolder = output,
+                LrSchedule = new SinSrLrSchedule(s.GetProperty("lr").GetDouble(), TrainerFixture.Longs(s.GetProperty("milestones"))),
+                Iterations = iterations, Batch = batch, Microbatch = microbatch,
+                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
+                SaveFreq = iterations,
+            });
+            loop.Run(data, new TrainingRunHooks { Noise = new ReplayNoise(draws.Select(n => n.to_type(ScalarType.Float64)).ToList()) });
+            return (TrainingCompare.Clone(student.state_dict()), TrainingCompare.Clone(loop.Ema.State));
+        }
+        finally
+        {
+            (trainer as IDisposable)?.Dispose();
             try { Directory.Delete(output, true); } catch (IOException) { }
         }
     }
