@@ -54,18 +54,11 @@ public class ResShiftTeacherTrainerTests
         try
         {
             using var data = fx.Batch();
-            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
-            {
-                OutputFolder = output,
-                LrSchedule = new ResShiftLrSchedule(s.GetProperty("lr").GetDouble(), s.GetProperty("warmup_iterations").GetInt64()),
-                Iterations = iterations, Batch = batch, Microbatch = microbatch,
-                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
-                SaveFreq = iterations,
-            });
+            using var loop = new TrainingLoop(trainer, LoopOptions(fx, output));
             var result = loop.Run(data, new TrainingRunHooks { Noise = noise, Timesteps = timesteps, OnIteration = parity.Check });
             Assert.AreEqual(noiseDraws.Count, noise.Count, "noise draws");
             Assert.AreEqual(tDraws.Count, timesteps.Count, "timestep draws");
-            var f64 = Float64Run(fx, iterations, batch, microbatch, noiseDraws, tDraws);
+            var f64 = Float64Run(fx, noiseDraws, tDraws);
             try { parity.CheckFinal(result, model, loop.Ema, () => fx.UNet("teacher", TrainerFixture.TeacherFile), f64); }
             finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
         }
@@ -76,37 +69,30 @@ public class ResShiftTeacherTrainerTests
         }
     }
 
-    /// <summary>The same loop with networks, batch and stored draws in float64: our own precision reference for the final
-    /// state dicts (see <see cref="TrainingCompare.StateDict"/>).</summary>
-    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
-        TrainerFixture fx, int iterations, int batch, int microbatch, List<Tensor> noiseDraws, List<Tensor> tDraws)
+    /// <summary>The fixture's teacher loop settings (every value from config.json).</summary>
+    static TrainingLoopOptions LoopOptions(TrainerFixture fx, string output)
     {
         var s = fx.Section("teacher");
+        int iterations = s.GetProperty("iterations").GetInt32();
+        return new TrainingLoopOptions
+        {
+            OutputFolder = output,
+            LrSchedule = new ResShiftLrSchedule(s.GetProperty("lr").GetDouble(), s.GetProperty("warmup_iterations").GetInt64()),
+            Iterations = iterations, Batch = s.GetProperty("batch").GetInt32(), Microbatch = s.GetProperty("microbatch").GetInt32(),
+            EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
+            SaveFreq = iterations,
+        };
+    }
+
+    /// <summary>The same loop with networks, batch and stored draws in float64.</summary>
+    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
+        TrainerFixture fx, List<Tensor> noiseDraws, List<Tensor> tDraws)
+    {
         using var model = fx.UNet("teacher", TrainerFixture.TeacherFile);
         using var vq = fx.Autoencoder();
         ModuleExtensionMethods.to(model, ScalarType.Float64);
         ModuleExtensionMethods.to(vq, ScalarType.Float64);
         var trainer = ResShiftTeacherTrainer.Create(model, vq, new ResShiftSchedule(fx.ScheduleOptions), new ResShiftTeacherTrainerOptions());
-        var output = Path.Combine(Path.GetTempPath(), "hfdiff-teacher-f64-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            using var gt = fx.SourceIo["distill.gt"].to_type(ScalarType.Float64);
-            using var lq = fx.SourceIo["distill.lq"].to_type(ScalarType.Float64);
-            using var data = new FixedBatchSource(gt, lq);
-            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
-            {
-                OutputFolder = output,
-                LrSchedule = new ResShiftLrSchedule(s.GetProperty("lr").GetDouble(), s.GetProperty("warmup_iterations").GetInt64()),
-                Iterations = iterations, Batch = batch, Microbatch = microbatch,
-                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
-                SaveFreq = iterations,
-            });
-            loop.Run(data, new TrainingRunHooks
-            {
-                Noise = new ReplayNoise(noiseDraws.Select(n => n.to_type(ScalarType.Float64)).ToList()), Timesteps = new ReplayTimesteps(tDraws),
-            });
-            return (TrainingCompare.Clone(model.state_dict()), TrainingCompare.Clone(loop.Ema.State));
-        }
-        finally { try { Directory.Delete(output, true); } catch (IOException) { } }
+        return fx.RunFloat64(trainer, output => LoopOptions(fx, output), noiseDraws, tDraws);
     }
 }

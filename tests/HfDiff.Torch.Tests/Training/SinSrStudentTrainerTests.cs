@@ -66,17 +66,10 @@ public class SinSrStudentTrainerTests
         try
         {
             using var data = fx.Batch();
-            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
-            {
-                OutputFolder = output,
-                LrSchedule = new SinSrLrSchedule(s.GetProperty("lr").GetDouble(), TrainerFixture.Longs(s.GetProperty("milestones"))),
-                Iterations = iterations, Batch = batch, Microbatch = microbatch,
-                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
-                SaveFreq = iterations,
-            });
+            using var loop = new TrainingLoop(trainer, LoopOptions(fx, output));
             var result = loop.Run(data, new TrainingRunHooks { Noise = noise, OnIteration = parity.Check });
             Assert.AreEqual(draws.Count, noise.Count, "noise draws");
-            var f64 = Float64Run(fx, iterations, batch, microbatch, draws);
+            var f64 = Float64Run(fx, draws);
             try { parity.CheckFinal(result, student, loop.Ema, () => fx.UNet("student", TrainerFixture.StudentFile), f64); }
             finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
         }
@@ -87,9 +80,23 @@ public class SinSrStudentTrainerTests
         }
     }
 
-    /// <summary>The same loop with networks, batch and stored draws in float64 (see <see cref="TrainerParity.CheckFinal"/>).</summary>
-    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
-        TrainerFixture fx, int iterations, int batch, int microbatch, List<Tensor> draws)
+    /// <summary>The fixture's student loop settings (every value from config.json).</summary>
+    static TrainingLoopOptions LoopOptions(TrainerFixture fx, string output)
+    {
+        var s = fx.Section("student");
+        int iterations = s.GetProperty("iterations").GetInt32();
+        return new TrainingLoopOptions
+        {
+            OutputFolder = output,
+            LrSchedule = new SinSrLrSchedule(s.GetProperty("lr").GetDouble(), TrainerFixture.Longs(s.GetProperty("milestones"))),
+            Iterations = iterations, Batch = s.GetProperty("batch").GetInt32(), Microbatch = s.GetProperty("microbatch").GetInt32(),
+            EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
+            SaveFreq = iterations,
+        };
+    }
+
+    /// <summary>The same loop with networks, batch and stored draws in float64.</summary>
+    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(TrainerFixture fx, List<Tensor> draws)
     {
         var s = fx.Section("student");
         using var student = fx.UNet("student", TrainerFixture.StudentFile);
@@ -100,28 +107,8 @@ public class SinSrStudentTrainerTests
         {
             Loss = new SinSrDistillationLossOptions { LearnXT = s.GetProperty("learn_xT").GetBoolean(), FinetuneUseGt = s.GetProperty("finetune_use_gt").GetDouble() },
         });
-        var output = Path.Combine(Path.GetTempPath(), "hfdiff-student-f64-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            using var gt = fx.SourceIo["distill.gt"].to_type(ScalarType.Float64);
-            using var lq = fx.SourceIo["distill.lq"].to_type(ScalarType.Float64);
-            using var data = new FixedBatchSource(gt, lq);
-            using var loop = new TrainingLoop(trainer, new TrainingLoopOptions
-            {
-                OutputFolder = output,
-                LrSchedule = new SinSrLrSchedule(s.GetProperty("lr").GetDouble(), TrainerFixture.Longs(s.GetProperty("milestones"))),
-                Iterations = iterations, Batch = batch, Microbatch = microbatch,
-                EmaRate = s.GetProperty("ema_rate").GetDouble(), WeightDecay = s.GetProperty("weight_decay").GetDouble(),
-                SaveFreq = iterations,
-            });
-            loop.Run(data, new TrainingRunHooks { Noise = new ReplayNoise(draws.Select(n => n.to_type(ScalarType.Float64)).ToList()) });
-            return (TrainingCompare.Clone(student.state_dict()), TrainingCompare.Clone(loop.Ema.State));
-        }
-        finally
-        {
-            (trainer as IDisposable)?.Dispose();
-            try { Directory.Delete(output, true); } catch (IOException) { }
-        }
+        try { return fx.RunFloat64(trainer, output => LoopOptions(fx, output), draws); }
+        finally { (trainer as IDisposable)?.Dispose(); }
     }
 
     /// <summary>

@@ -58,6 +58,31 @@ sealed class TrainerFixture : IDisposable
 
     public FixedBatchSource Batch() => new(SourceIo["distill.gt"], SourceIo["distill.lq"]);
 
+    /// <summary>
+    /// Runs <paramref name="trainer"/> (its networks already converted to float64) for the fixture's batch and the stored
+    /// draws cast to float64, in a temp folder; returns the final model and EMA state dicts (our own precision
+    /// reference for the final-state checks, see <see cref="TrainerParity.CheckFinal"/>).
+    /// </summary>
+    public (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) RunFloat64(
+        ITrainingObjective trainer, Func<string, TrainingLoopOptions> loopOptions, IReadOnlyList<Tensor> noise, IReadOnlyList<Tensor>? timesteps = null)
+    {
+        var output = Path.Combine(Path.GetTempPath(), "hfdiff-trainer-f64-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var gt = SourceIo["distill.gt"].to_type(ScalarType.Float64);
+            using var lq = SourceIo["distill.lq"].to_type(ScalarType.Float64);
+            using var data = new FixedBatchSource(gt, lq);
+            using var loop = new TrainingLoop(trainer, loopOptions(output));
+            loop.Run(data, new TrainingRunHooks
+            {
+                Noise = new ReplayNoise(noise.Select(n => n.to_type(ScalarType.Float64)).ToList()),
+                Timesteps = timesteps is null ? null : new ReplayTimesteps(timesteps.ToList()),
+            });
+            return (TrainingCompare.Clone(trainer.Model.state_dict()), TrainingCompare.Clone(loop.Ema.State));
+        }
+        finally { try { Directory.Delete(output, true); } catch (IOException) { } }
+    }
+
     public static List<long> Longs(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt64()).ToList();
 
     public void Dispose()
