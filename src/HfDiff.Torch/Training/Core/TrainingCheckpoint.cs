@@ -66,12 +66,12 @@ public static class TrainingCheckpoint
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            Add(zip, ModelEntry, modelBytes);
-            Add(zip, EmaEntry, emaBytes);
-            Add(zip, OptimizerEntry, optimizerBytes.ToArray());
-            Add(zip, RngEntry, rngState);
-            Add(zip, StateEntry, stateBytes);
-            if (auxiliaryState is not null) Add(zip, AuxiliaryEntry, auxiliaryState);
+            AddEntry(zip, ModelEntry, modelBytes);
+            AddEntry(zip, EmaEntry, emaBytes);
+            AddEntry(zip, OptimizerEntry, optimizerBytes.ToArray());
+            AddEntry(zip, RngEntry, rngState);
+            AddEntry(zip, StateEntry, stateBytes);
+            if (auxiliaryState is not null) AddEntry(zip, AuxiliaryEntry, auxiliaryState);
         });
     }
 
@@ -88,7 +88,8 @@ public static class TrainingCheckpoint
         finally { foreach (var t in cpu.Values) t.Dispose(); }
     }
 
-    static void Add(ZipArchive zip, string name, byte[] bytes)
+    /// <summary>A stored (uncompressed) zip entry; shared with the INN pretrainer's checkpoints.</summary>
+    internal static void AddEntry(ZipArchive zip, string name, byte[] bytes)
     {
         var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
         using var s = entry.Open();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using HfDiff.Torch.Imaging;
@@ -19,33 +18,17 @@ namespace HfDiff.Torch.Training.InnPretraining;
 /// </summary>
 public static class InnPretrainingCheckpoint
 {
-    public const string FilePrefix = "checkpoint_iter";
-    public const string Extension = ".ckpt";
+    // Same file naming as the training core's checkpoints (Core.TrainingCheckpoint): one place lists and names them.
+    public const string FilePrefix = Core.TrainingCheckpoint.FilePrefix;
+    public const string Extension = Core.TrainingCheckpoint.Extension;
     const string ModelEntry = "model.safetensors", OptimizerEntry = "optimizer.bin", StateEntry = "state.json";
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static string PathFor(string folder, long iteration) =>
-        Path.Combine(folder, $"{FilePrefix}{iteration.ToString("D9", CultureInfo.InvariantCulture)}{Extension}");
+    public static string PathFor(string folder, long iteration) => Core.TrainingCheckpoint.PathFor(folder, iteration);
 
     /// <summary>Checkpoint files in <paramref name="folder"/>, newest (highest iteration) first. Temp files are ignored.</summary>
-    public static IReadOnlyList<string> List(string folder)
-    {
-        if (!Directory.Exists(folder)) return [];
-        return Directory.EnumerateFiles(folder, FilePrefix + "*" + Extension)
-            .Select(p => (Path: p, Iteration: ParseIteration(p)))
-            .Where(x => x.Iteration >= 0)
-            .OrderByDescending(x => x.Iteration)
-            .Select(x => x.Path)
-            .ToList();
-    }
-
-    static long ParseIteration(string path)
-    {
-        var name = Path.GetFileNameWithoutExtension(path);
-        return name.StartsWith(FilePrefix, StringComparison.Ordinal)
-               && long.TryParse(name.AsSpan(FilePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var it) ? it : -1;
-    }
+    public static IReadOnlyList<string> List(string folder) => Core.TrainingCheckpoint.List(folder);
 
     /// <summary>Writes a checkpoint atomically: a reader (or a resumed run) sees either the previous file set or this complete file.</summary>
     public static void Write(string path, nn.Module model, OptimizerHelper optimizer, InnPretrainingCheckpointState state)
@@ -62,17 +45,10 @@ public static class InnPretrainingCheckpoint
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            Add(zip, ModelEntry, modelBytes.ToArray());
-            Add(zip, OptimizerEntry, optimizerBytes.ToArray());
-            Add(zip, StateEntry, stateBytes);
+            Core.TrainingCheckpoint.AddEntry(zip, ModelEntry, modelBytes.ToArray());
+            Core.TrainingCheckpoint.AddEntry(zip, OptimizerEntry, optimizerBytes.ToArray());
+            Core.TrainingCheckpoint.AddEntry(zip, StateEntry, stateBytes);
         });
-    }
-
-    static void Add(ZipArchive zip, string name, byte[] bytes)
-    {
-        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
-        using var s = entry.Open();
-        s.Write(bytes);
     }
 
     /// <summary>Reads only the state of a checkpoint. Throws <see cref="CheckpointFormatException"/> naming the file when it is not one.</summary>
