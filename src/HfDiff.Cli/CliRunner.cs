@@ -20,6 +20,14 @@ internal static class CliRunner
             Console.Error.WriteLine($"error: {Message(e)}");
             return 2;
         }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // A libtorch failure: its message's first line, not the native frame dump (HFDIFF_DEBUG=1 shows everything).
+            Console.Error.WriteLine($"error: libtorch: {e.Message.Split('\n')[0].TrimEnd('\r')}");
+            Console.Error.WriteLine("  (a training run continues from its last checkpoint with --resume; set HFDIFF_DEBUG=1 for the native stack)");
+            if (Environment.GetEnvironmentVariable("HFDIFF_DEBUG") is "1" or "true") Console.Error.WriteLine(e);
+            return 3;
+        }
     }
 
     /// <summary>API option names (SuperResolverOptions, degradation and training options) and the flags that set them.</summary>

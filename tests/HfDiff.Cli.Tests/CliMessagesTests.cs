@@ -101,8 +101,12 @@ public class CliMessagesTests
     [DataRow(1, 1)]
     public void UpscaleTileStride_DefaultKeepsTheOfficialOverlapRatio(int tile, int stride)
     {
-        Assert.AreEqual(stride, Commands.UpscaleCommand.DefaultStride(tile, new SuperResolverOptions()));
-        Assert.AreEqual(448, Commands.UpscaleCommand.DefaultStride(null, new SuperResolverOptions()));
+        foreach (bool bundled in new[] { false, true })
+            Assert.AreEqual((tile, stride), SuperResolver.Tiles(new SuperResolverOptions { TileSize = tile }, bundled));
+        Assert.AreEqual((512, 448), SuperResolver.Tiles(new SuperResolverOptions(), bundled: false));
+        Assert.AreEqual((HfDiff.Torch.Assets.BundledModel.DefaultTileSize, HfDiff.Torch.Assets.BundledModel.DefaultTileStride),
+            SuperResolver.Tiles(new SuperResolverOptions(), bundled: true));
+        Assert.AreEqual((tile, 1), SuperResolver.Tiles(new SuperResolverOptions { TileSize = tile, TileStride = 1 }, bundled: false));
     }
 
     [TestMethod]

@@ -195,10 +195,32 @@ public class CliTests
     public void Upscale_MissingCheckpoints_ErrorNamesFiles()
     {
         var models = TempDir();
-        var (exit, _, err) = Run("upscale", Path.Combine(Samples, "sr", "rings.png"), "--out", TempDir(), "--models", models);
+        var (exit, _, err) = Run("upscale", Path.Combine(Samples, "sr", "rings.png"), "--config", "sinsr", "--out", TempDir(), "--models", models);
         Assert.AreEqual(2, exit);
         StringAssert.Contains(err, "SinSR_v1.pth");
         Directory.Delete(models, true);
+    }
+
+    /// <summary>The README's main job: the bundled model on the bundled photo samples, offline, then scoring the result.</summary>
+    [TestMethod]
+    [TestCategory("BundledModel")]
+    public void Upscale_WithoutOfficialFiles_RunsTheBundledModelAndSaysSo()
+    {
+        var models = TempDir();
+        var output = TempDir();
+        var lrDir = Path.Combine(Samples, "photos", "lr");
+        var (exit, stdout, err) = Run("upscale", lrDir, "--out", output, "--models", models);
+        Assert.AreEqual(0, exit, stdout + err);
+        StringAssert.StartsWith(stdout, "model: bundled hfdiff-tiny", "the first line says which model runs");
+        foreach (var lr in Directory.GetFiles(lrDir, "*.png"))
+        {
+            var small = ImageIO.Read(lr);
+            var large = ImageIO.Read(Path.Combine(output, Path.GetFileName(lr)));
+            Assert.AreEqual((4 * small.Width, 4 * small.Height), (large.Width, large.Height), lr);
+        }
+        var (scoreExit, scores, scoreErr) = Run("score", "--sr", output, "--gt", Path.Combine(Samples, "photos", "gt"), "--metrics", "psnr,ssim");
+        Assert.AreEqual(0, scoreExit, scores + scoreErr);
+        StringAssert.Contains(scores, "chelsea.png");
     }
 
     [TestMethod]

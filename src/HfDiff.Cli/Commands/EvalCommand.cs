@@ -21,7 +21,7 @@ internal static class EvalCommand
     {
         var model = new Option<string[]>("--model")
         {
-            Description = "NAME=SPEC, repeatable. SPEC: bicubic, sinsr, resshift, a folder of SR images, or UNET.pth[+CONFIG].",
+            Description = "NAME=SPEC, repeatable. SPEC: bicubic, sinsr, resshift, default (the bundled hfdiff-tiny), a folder of SR images, or UNET.pth[+CONFIG].",
             Required = true, AllowMultipleArgumentsPerToken = false,
         };
         var dataset = new Option<string[]>("--dataset") { Description = "NAME=DIR, repeatable. DIR holds lr/ (or lq/) and optionally gt/.", Required = true };

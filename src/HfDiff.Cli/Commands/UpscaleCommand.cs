@@ -17,9 +17,13 @@ internal static class UpscaleCommand
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var unet = new Option<string?>("--unet") { Description = "UNet checkpoint (.pth/.safetensors); default: the model directory's SinSR_v1.pth or resshift_realsrx4_s15_v1.pth." };
         var autoencoder = new Option<string?>("--autoencoder") { Description = "VQGAN f4 checkpoint; default: the model directory's autoencoder_vq_f4.pth." };
-        var config = new Option<string>("--config") { Description = "sinsr, resshift, or an official YAML config file.", DefaultValueFactory = _ => "sinsr" };
+        var config = new Option<string>("--config")
+        {
+            Description = "auto (official SinSR when its files are in the model directory, else the bundled hfdiff-tiny), sinsr, resshift, hfdiff-tiny, or an official YAML config file.",
+            DefaultValueFactory = _ => SuperResolverOptions.AutoConfig,
+        };
         var steps = new Option<int?>("--steps") { Description = "1 (one-step) or T (15, the ResShift chain); default by model." };
-        var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512)." };
+        var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512; bundled model 128)." };
         var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448); default 7/8 of --tile, the official overlap ratio." };
         var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
         var precision = new Option<string>("--precision") { Description = "fp32 (default), bf16 (CPUs with AVX512_BF16/AMX), fp16 (CUDA) or auto.", DefaultValueFactory = _ => "fp32" };
@@ -43,8 +47,8 @@ internal static class UpscaleCommand
                 Seed = parse.GetValue(seed),
                 Precision = ParsePrecision(parse.GetValue(precision)!),
                 Device = parse.GetValue(device)!,
-                TileSize = parse.GetValue(tile) ?? defaults.TileSize,
-                TileStride = parse.GetValue(stride) ?? DefaultStride(parse.GetValue(tile), defaults),
+                TileSize = parse.GetValue(tile),
+                TileStride = parse.GetValue(stride),
             };
             var files = parse.GetValue(inputs)!.SelectMany(ImageFiles.List).ToList();
             if (files.Count == 0) throw new CliUsageException("No input images.");
@@ -56,23 +60,13 @@ internal static class UpscaleCommand
         return cmd;
     }
 
-    /// <summary>
-    /// The stride for <c>--tile N</c> without <c>--tile-stride</c>: the official overlap ratio (448/512 = 7/8), so tiles
-    /// still overlap and are blended; at least 1 and, for N ≥ 2, less than N.
-    /// </summary>
-    internal static int DefaultStride(int? tile, SuperResolverOptions defaults)
-    {
-        if (tile is not int n) return defaults.TileStride;
-        if (n < 2) return Math.Max(1, n);
-        return Math.Clamp((int)((long)n * defaults.TileStride / defaults.TileSize), 1, n - 1);
-    }
-
     static int Run(List<string> files, string outDir, SuperResolverOptions options, bool overwrite, bool skipExisting)
     {
         using var resolver = new SuperResolver(options);
         // Created only now: a run that fails on its options or checkpoints leaves no empty output folder behind.
         bool created = !Directory.Exists(outDir);
         Directory.CreateDirectory(outDir);
+        Console.WriteLine(resolver.ModelNotice is { } notice ? $"model: {notice}" : $"model: {resolver.ModelName} ({resolver.UnetCheckpointPath})");
         Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}, {InferencePrecisions.Name(resolver.Precision)} ({resolver.PrecisionReason}); output in {outDir}");
         int failed = 0, skipped = 0;
         using var progress = Progress.Create(files.Count, "upscaling");

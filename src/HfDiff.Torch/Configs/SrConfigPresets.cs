@@ -13,8 +13,10 @@ public static class SrConfigPresets
 {
     public const string SinSrName = "sinsr";
     public const string ResShiftName = "resshift";
+    /// <summary>The bundled default model (<see cref="Assets.BundledModel"/>), not an official config.</summary>
+    public const string BundledName = Assets.BundledModel.Name;
 
-    public static IReadOnlyList<string> Names { get; } = [SinSrName, ResShiftName];
+    public static IReadOnlyList<string> Names { get; } = [SinSrName, ResShiftName, BundledName];
 
     /// <summary>SinSR one-step student (6 input channels: x_t and lq concatenated; no <c>lq_size</c>).</summary>
     public static SrConfig SinSr { get; } = new()
@@ -86,6 +88,7 @@ public static class SrConfigPresets
     {
         SinSrName => SinSr,
         ResShiftName => ResShift,
+        BundledName => Assets.BundledModel.Config,
         _ => throw new ArgumentOutOfRangeException(nameof(name), $"Unknown SR config preset '{name}'; known: {string.Join(", ", Names)}."),
     };
 

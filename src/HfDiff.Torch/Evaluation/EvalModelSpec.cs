@@ -4,9 +4,10 @@ namespace HfDiff.Torch.Evaluation;
 
 /// <summary>
 /// Models named on a command line as <c>NAME=SPEC</c>. SPEC is <c>bicubic</c>; <c>sinsr</c> or <c>resshift</c> (the official
-/// checkpoints from the model directory); a folder of SR images made elsewhere; or a UNet checkpoint
-/// (<c>.pth</c>/<c>.pt</c>/<c>.safetensors</c>) optionally followed by <c>+CONFIG</c> (<c>sinsr</c>, <c>resshift</c> or an
-/// official YAML file; default sinsr), with the autoencoder from the model directory.
+/// checkpoints from the model directory); <c>default</c> or <c>hfdiff-tiny</c> (the bundled model); a folder of SR images made elsewhere; or a UNet checkpoint
+/// (<c>.pth</c>/<c>.pt</c>/<c>.safetensors</c>) optionally followed by <c>+CONFIG</c> (<c>sinsr</c>, <c>resshift</c>,
+/// <c>hfdiff-tiny</c> or an official YAML file; default sinsr), with the autoencoder from the model directory (the bundled
+/// one for <c>hfdiff-tiny</c>).
 /// </summary>
 public static class EvalModelSpec
 {
@@ -32,6 +33,11 @@ public static class EvalModelSpec
                 var r = new SuperResolver(baseOptions with { Config = spec.ToLowerInvariant() });
                 return new SuperResolverEvalModel(name, r, $"official {spec.ToLowerInvariant()} checkpoints ({r.UnetCheckpointPath}), {r.Steps} step(s)");
             }
+            case "default" or Configs.SrConfigPresets.BundledName:
+            {
+                var r = new SuperResolver(baseOptions with { Config = Configs.SrConfigPresets.BundledName });
+                return new SuperResolverEvalModel(name, r, $"bundled {Configs.SrConfigPresets.BundledName} model, {r.Steps} step(s)");
+            }
         }
         if (Directory.Exists(spec)) return new FolderEvalModel(name, spec);
         var plus = spec.LastIndexOf('+');
@@ -44,6 +50,6 @@ public static class EvalModelSpec
             return new SuperResolverEvalModel(name, r, $"{Path.GetFileName(path)} ({config}), {r.Steps} step(s)");
         }
         throw new ArgumentException(
-            $"Model '{name}': '{spec}' is neither bicubic, sinsr, resshift, an existing folder of SR images, nor a checkpoint file (.pth, .pt, .safetensors; optionally +CONFIG).");
+            $"Model '{name}': '{spec}' is neither bicubic, sinsr, resshift, default, an existing folder of SR images, nor a checkpoint file (.pth, .pt, .safetensors; optionally +CONFIG).");
     }
 }

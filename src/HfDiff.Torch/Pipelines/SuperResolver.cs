@@ -41,7 +41,8 @@ public sealed class SuperResolver : IDisposable
     SuperResolver(SuperResolverOptions options, bool loadWeights)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = ResolveConfig(options.Config);
+        bool bundled = UsesBundledModel(options, loadWeights);
+        var config = bundled ? BundledModel.Config : ResolveConfig(AutoToSinSr(options.Config));
         UNetModelSwinOptions unetOptions;
         VQModelOptions vqOptions;
         try
@@ -49,7 +50,7 @@ public sealed class SuperResolver : IDisposable
             unetOptions = options.Unet ?? UNetOptionsFrom(config);
             unetOptions.Validate();
         }
-        catch (ArgumentException e) when (options.Unet is null && !IsPreset(options.Config))
+        catch (ArgumentException e) when (options.Unet is null && !bundled && !IsPreset(AutoToSinSr(options.Config)))
         {
             // Settings read from a YAML file: name the file and the section, not an API parameter.
             throw ConfigError(config, "model", e);
@@ -59,14 +60,19 @@ public sealed class SuperResolver : IDisposable
             vqOptions = options.Autoencoder ?? VqOptionsFrom(config);
             vqOptions.Validate();
         }
-        catch (ArgumentException e) when (options.Autoencoder is null && !IsPreset(options.Config))
+        catch (ArgumentException e) when (options.Autoencoder is null && !bundled && !IsPreset(AutoToSinSr(options.Config)))
         {
             throw ConfigError(config, "autoencoder", e);
         }
         // Everything cheap is validated before the (large) checkpoints are read.
-        var plan = Plan(unetOptions, config.Diffusion, options);
+        var plan = Plan(unetOptions, config.Diffusion, options, bundled);
         string? unetPath = null, vqPath = null;
-        if (loadWeights)
+        if (loadWeights && bundled)
+        {
+            unetPath = options.UnetCheckpoint ?? BundledModel.UnetPath;
+            vqPath = options.AutoencoderCheckpoint ?? BundledModel.AutoencoderPath;
+        }
+        else if (loadWeights)
         {
             var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
             var unetAsset = unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;
@@ -95,6 +101,8 @@ public sealed class SuperResolver : IDisposable
             throw;
         }
         Config = config;
+        ModelName = bundled ? BundledModel.Name : config.Source;
+        ModelNotice = bundled && options.UnetCheckpoint is null ? BundledModel.Notice : null;
         UnetCheckpointPath = unetPath;
         AutoencoderCheckpointPath = vqPath;
         (_unet, _vq, _ownsModules) = (unet, vq, true);
@@ -116,7 +124,8 @@ public sealed class SuperResolver : IDisposable
     {
         ArgumentNullException.ThrowIfNull(unet);
         ArgumentNullException.ThrowIfNull(autoencoder);
-        var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions());
+        var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions(), bundled: false);
+        ModelName = "modules";
         (_unet, _vq, _ownsModules) = (unet, autoencoder, false);
         (Options, Schedule, Steps, PipelineOptions, Device) = plan;
         (Precision, PrecisionReason) = ResolvePrecision(Options.Precision, Device);
@@ -139,6 +148,13 @@ public sealed class SuperResolver : IDisposable
 
     /// <summary>Parameters of the denoiser and the autoencoder together (the "# Params" column of the papers' speed tables).</summary>
     public long ParameterCount => _unet.parameters().Sum(p => p.numel()) + _vq.parameters().Sum(p => p.numel());
+    /// <summary>
+    /// Which model runs: <see cref="BundledModel.Name"/>, the config's source (<c>preset:sinsr</c>, a YAML path), or
+    /// <c>modules</c> for networks passed in.
+    /// </summary>
+    public string ModelName { get; } = "";
+    /// <summary>One line for the user when the bundled model runs with its own weights (better weights exist); else null.</summary>
+    public string? ModelNotice { get; }
     /// <summary>The config the networks were built from; null when built from modules.</summary>
     public SrConfig? Config { get; }
     /// <summary>The UNet weights file read; null for modules given directly or random weights.</summary>
@@ -239,8 +255,27 @@ public sealed class SuperResolver : IDisposable
                 $"Steps must be 1 (one-step SinSR student path) or {t} (the ResShift chain over the config's diffusion.steps = {t}); got {steps}.");
     }
 
+    /// <summary>
+    /// <c>auto</c> picks the bundled model when weights are to be loaded, no checkpoint or network option is given, the
+    /// model directory lacks the official SinSR pair and this build carries the bundled files; <c>hfdiff-tiny</c> always.
+    /// Random-weight builds of <c>auto</c> (benchmarks) use the official SinSR networks.
+    /// </summary>
+    static bool UsesBundledModel(SuperResolverOptions options, bool loadWeights)
+    {
+        if (string.Equals(options.Config, SrConfigPresets.BundledName, StringComparison.OrdinalIgnoreCase)) return true;
+        if (!string.Equals(options.Config, SuperResolverOptions.AutoConfig, StringComparison.OrdinalIgnoreCase) || !loadWeights) return false;
+        if (options.UnetCheckpoint is not null || options.AutoencoderCheckpoint is not null || options.Unet is not null || options.Autoencoder is not null)
+            return false;
+        var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
+        bool official = File.Exists(dir.PathOf(KnownAssets.SinSrV1.FileName)) && File.Exists(dir.PathOf(KnownAssets.VqF4.FileName));
+        return !official && BundledModel.IsAvailable;
+    }
+
+    static string AutoToSinSr(string config) =>
+        string.Equals(config, SuperResolverOptions.AutoConfig, StringComparison.OrdinalIgnoreCase) ? SrConfigPresets.SinSrName : config;
+
     static (SuperResolverOptions, ResShiftSchedule, int, LatentSrPipelineOptions, Device) Plan(
-        UNetModelSwinOptions unet, ResShiftScheduleOptions diffusion, SuperResolverOptions options)
+        UNetModelSwinOptions unet, ResShiftScheduleOptions diffusion, SuperResolverOptions options, bool bundled)
     {
         var schedule = new ResShiftSchedule(diffusion);
         int t = schedule.NumTimesteps;
@@ -249,21 +284,38 @@ public sealed class SuperResolver : IDisposable
         int padding = options.PaddingMultiple ?? (unet.CodeBase == UNetCodeBase.ResShift ? unet.LqSize : SuperResolverOptions.SinSrPaddingMultiple);
         if (padding < 1)
             throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.PaddingMultiple), padding, $"PaddingMultiple must be >= 1; got {padding}.");
-        if (options.TileSize < padding)
-            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), options.TileSize,
-                $"TileSize must be >= {padding}, the network's input multiple (every tile is padded up to a multiple of it); got {options.TileSize}.");
-        if (options.TileStride < 1 || options.TileStride > options.TileSize)
-            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileStride), options.TileStride,
-                $"TileStride must be in [1, TileSize = {options.TileSize}]; got {options.TileStride}.");
+        var (tileSize, tileStride) = Tiles(options, bundled);
+        if (tileSize < padding)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileSize), tileSize,
+                $"TileSize must be >= {padding}, the network's input multiple (every tile is padded up to a multiple of it); got {tileSize}.");
+        if (tileStride < 1 || tileStride > tileSize)
+            throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.TileStride), tileStride,
+                $"TileStride must be in [1, TileSize = {tileSize}]; got {tileStride}.");
         var pipelineOptions = new LatentSrPipelineOptions
         {
             PaddingMultiple = padding,
             SmallSidePadding = options.SmallSidePadding,
-            TileSize = options.TileSize,
-            TileStride = options.TileStride,
+            TileSize = tileSize,
+            TileStride = tileStride,
             TileBlending = options.TileBlending,
         };
         return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device, nameof(SuperResolverOptions.Device)));
+    }
+
+    /// <summary>
+    /// The tile size and stride in use: the model's defaults when neither is set; a given size without a stride keeps the
+    /// official overlap ratio (448/512 = 7/8), at least 1 and, for sizes ≥ 2, less than the size.
+    /// </summary>
+    public static (int Size, int Stride) Tiles(SuperResolverOptions options, bool bundled)
+    {
+        if (options.TileSize is not int size)
+        {
+            size = bundled ? BundledModel.DefaultTileSize : SuperResolverOptions.OfficialTileSize;
+            return (size, options.TileStride ?? (bundled ? BundledModel.DefaultTileStride : SuperResolverOptions.OfficialTileStride));
+        }
+        if (options.TileStride is int stride) return (size, stride);
+        if (size < 2) return (size, Math.Max(1, size));
+        return (size, Math.Clamp((int)((long)size * SuperResolverOptions.OfficialTileStride / SuperResolverOptions.OfficialTileSize), 1, size - 1));
     }
 
     /// <summary>An option error from a YAML file's section, as one line naming the file and the section.</summary>

@@ -4,16 +4,23 @@ using HfDiff.Torch.Samplers;
 namespace HfDiff.Torch.Pipelines;
 
 /// <summary>
-/// Settings of a <see cref="SuperResolver"/>. Defaults are the official SinSR one-step ×4 inference on the CPU
-/// (seed 12345 as the official <c>--seed</c>, LR tiles of 512 with stride 448 as <c>--chop_size 512</c>).
+/// Settings of a <see cref="SuperResolver"/>. Defaults are the official SinSR one-step ×4 inference on the CPU when its
+/// weights are in the model directory (seed 12345 as the official <c>--seed</c>, LR tiles of 512 with stride 448 as
+/// <c>--chop_size 512</c>), else the bundled <see cref="Assets.BundledModel"/>.
 /// </summary>
 public sealed record SuperResolverOptions
 {
     /// <summary>
-    /// <c>"sinsr"</c>, <c>"resshift"</c> (the built-in official configs, <see cref="Configs.SrConfigPresets"/>) or the path of an
-    /// official YAML config (its <c>model</c>, <c>diffusion</c> and <c>autoencoder</c> sections are used).
+    /// <c>"auto"</c> (default): official SinSR when a checkpoint or network option is given or the model directory holds
+    /// <c>SinSR_v1.pth</c> and <c>autoencoder_vq_f4.pth</c>, else the bundled <c>hfdiff-tiny</c> model. Or <c>"sinsr"</c>,
+    /// <c>"resshift"</c> (the built-in official configs, <see cref="Configs.SrConfigPresets"/>), <c>"hfdiff-tiny"</c> (the
+    /// bundled model, <see cref="Assets.BundledModel"/>), or the path of an official YAML config (its <c>model</c>,
+    /// <c>diffusion</c> and <c>autoencoder</c> sections are used).
     /// </summary>
-    public string Config { get; init; } = Configs.SrConfigPresets.SinSrName;
+    public string Config { get; init; } = AutoConfig;
+
+    /// <summary>The <see cref="Config"/> value that picks the official SinSR model when present, else the bundled one.</summary>
+    public const string AutoConfig = "auto";
 
     /// <summary>UNet weights (.pth / .safetensors); null → the model directory's <c>SinSR_v1.pth</c> (SinSR code base) or
     /// <c>resshift_realsrx4_s15_v1.pth</c> (ResShift code base).</summary>
@@ -38,11 +45,21 @@ public sealed record SuperResolverOptions
     /// same seed and input give the same output.</summary>
     public long Seed { get; init; } = 12345;
 
-    /// <summary>LR tile side; larger images are processed in overlapping tiles (<see cref="LatentSrPipelineOptions.TileSize"/>).</summary>
-    public int TileSize { get; init; } = 512;
+    /// <summary>
+    /// LR tile side; larger images are processed in overlapping tiles (<see cref="LatentSrPipelineOptions.TileSize"/>).
+    /// Null → the model's default: <see cref="OfficialTileSize"/> (512, the official <c>--chop_size</c>), or
+    /// <see cref="Assets.BundledModel.DefaultTileSize"/> for the bundled model.
+    /// </summary>
+    public int? TileSize { get; init; }
 
-    /// <summary>LR distance between tile starts, in [1, <see cref="TileSize"/>].</summary>
-    public int TileStride { get; init; } = 448;
+    /// <summary>
+    /// LR distance between tile starts, in [1, tile size]. Null → the model's default stride when <see cref="TileSize"/>
+    /// is null too, else the official overlap ratio (448/512 = 7/8) of the given tile size.
+    /// </summary>
+    public int? TileStride { get; init; }
+
+    public const int OfficialTileSize = 512;
+    public const int OfficialTileStride = 448;
 
     public TileBlending TileBlending { get; init; } = TileBlending.Gaussian;
 

@@ -355,7 +355,7 @@ public class SuperResolverTests
         var dir = Directory.CreateTempSubdirectory("hfdiff-empty-");
         try
         {
-            var e1 = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(new SuperResolverOptions { ModelDirectory = dir.FullName }));
+            var e1 = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(new SuperResolverOptions { Config = "sinsr", ModelDirectory = dir.FullName }));
             StringAssert.Contains(e1.Message, KnownAssets.SinSrV1.FileName);
             StringAssert.Contains(e1.Message, dir.FullName);
             var e2 = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(new SuperResolverOptions { Config = "resshift", ModelDirectory = dir.FullName }));
