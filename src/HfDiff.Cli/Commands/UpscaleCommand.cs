@@ -5,7 +5,8 @@ using HfDiff.Torch.Pipelines;
 namespace HfDiff.Cli.Commands;
 
 /// <summary>
-/// <c>hfdiff upscale INPUT... --out DIR</c>: super-resolves images with the official SinSR/ResShift (or HF-Diff) checkpoints.
+/// <c>hfdiff upscale INPUT... --out DIR</c>: super-resolves images with the official SinSR/ResShift checkpoints or any
+/// compatible UNet checkpoint (e.g. a student trained by <c>hfdiff train student</c> with HF-Diff's terms).
 /// Outputs keep the input's name as PNG and are written atomically; existing outputs are refused unless --overwrite
 /// (or skipped with --skip-existing, which resumes a killed run). One bad input is reported and the rest continue.
 /// </summary>

@@ -9,7 +9,8 @@ namespace HfDiff.MLNet.SuperResolution;
 
 /// <summary>
 /// Super-resolves an image column (MLImage of any size, or file paths) into a new MLImage column with a one-step
-/// (SinSR / HF-Diff) or multi-step (ResShift) latent diffusion model loaded from the official checkpoints.
+/// (SinSR, or a student trained with HF-Diff's terms) or multi-step (ResShift) latent diffusion model loaded from its
+/// checkpoints (by default the official SinSR/ResShift files).
 /// </summary>
 public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
 {

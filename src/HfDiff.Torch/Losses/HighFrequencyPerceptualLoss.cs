@@ -1,6 +1,8 @@
 // HF-Diff high-frequency perceptual loss: MSE between INN features of GT and SR.
 // Paper: Sami et al., "HF-Diff: High-Frequency Perceptual Loss and Distribution Matching for One-Step Diffusion-Based
-// Image Super-Resolution" (2024). INN: CDDFuse DetailFeatureExtraction (see Archs/HfDiff).
+// Image Super-Resolution" (2024). Released code: this loss on VQ latents with weight 0.2 (no INN training code; see
+// docs/PROVENANCE.md). Features: HfDiffInnFeatureExtractor, our residual stem + CDDFuse's DetailFeatureExtraction INN
+// (see Archs/HfDiff).
 using HfDiff.Torch.Archs.HfDiff;
 using HfDiff.Torch.Losses.Perceptual;
 using TorchSharp;
