@@ -1,24 +1,18 @@
-using System.Diagnostics;
 using System.Globalization;
 using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
-using HfDiff.Torch;
 using HfDiff.Torch.Archs.ResShift;
-using HfDiff.Torch.Assets;
-using HfDiff.Torch.Configs;
 using HfDiff.Torch.Data.SrPairs;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Pipelines;
-using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.Core;
 using HfDiff.Torch.Training.HfDiff;
-using HfDiff.Torch.Weights;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
-using TorchSharp;
+using static TorchSharp.torch;
 
 namespace HfDiff.MLNet.SuperResolution;
 
@@ -86,22 +80,13 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
         SchemaChecks.ImageColumn(input.Schema, SrInputColumn);
         var configPath = _options.ConfigPath;
         if (!System.IO.File.Exists(configPath)) throw new FileNotFoundException($"Config '{configPath}' (ConfigPath) does not exist.", configPath);
-        var sr = SrConfigReader.Load(configPath);
-        var train = TrainingConfig.Load(configPath);
-        if (_options.Iterations is long iterations) train = train with { Iterations = iterations };
-        if (_losses is { } terms) train = train with { HfDiff = train.HfDiff with { Terms = terms } };
-        if (!_student && train.HfDiff.Terms != HfDiffLossTerms.None)
-            throw new InvalidDataException(
-                $"'{configPath}': the HF-Diff terms ({HfDiffAblation.Format(train.HfDiff.Terms)}) train the one-step student; remove hfdiff.losses for the ResShift teacher.");
-        var models = ModelDirectory.Resolve(_options.ModelDirectory);
-        var ae = sr.Autoencoder ?? throw new InvalidDataException($"'{configPath}' has no autoencoder section; the trainers work in the VQ latent space.");
-        string File(string? p, string key) => Locate(p, key, configPath, models);
-        // Every named file is found before any row is read or network built.
-        var aePath = File(ae.CkptPath, "autoencoder.ckpt_path");
-        var modelPath = sr.Model.CkptPath is null ? null : File(sr.Model.CkptPath, "model.ckpt_path");
-        var teacherPath = _student
-            ? File(sr.Model.Settings.TryGetValue("teacher_ckpt_path", out var tp) ? tp as string : null, "model.teacher_ckpt_path")
-            : null;
+        // Every file the YAML names is found before any row is read or network built.
+        var setup = SrTrainingSetup.Load(configPath, _student, _options.ModelDirectory, train =>
+        {
+            if (_options.Iterations is long iterations) train = train with { Iterations = iterations };
+            return _losses is { } terms ? train with { HfDiff = train.HfDiff with { Terms = terms } } : train;
+        });
+        var train = setup.Train;
         var device = DeviceSelection.Resolve(_options.Device, _context);
         var cancelled = MLNetInternals.CancellationOf(_host);
         if (cancelled()) throw new OperationCanceledException("Operation was canceled.");
@@ -126,12 +111,11 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
             ch.Info(MessageSensitivity.None, $"{(_student ? "HF-Diff student (SinSR distillation)" : "ResShift teacher")}: {files.Count} HR image(s) from column '{_options.HrImageColumnName}', "
                 + string.Create(CultureInfo.InvariantCulture, $"{train.Iterations} iteration(s) of batch {train.Batch} on {device}; run folder {output}"));
 
-            var emaPath = Train(ch, sr, train, models, aePath, modelPath, teacherPath, device, output, files, cancelled,
-                                out var unetOptions, out var vqOptions);
+            var emaPath = Train(ch, setup, device, output, files, cancelled, out var unetOptions, out var vqOptions);
 
             var resolver = _options.Resolver with
             {
-                Config = configCopy, UnetCheckpoint = emaPath, AutoencoderCheckpoint = aePath,
+                Config = configCopy, UnetCheckpoint = emaPath, AutoencoderCheckpoint = setup.AutoencoderPath,
                 ModelDirectory = _options.Resolver.ModelDirectory ?? _options.ModelDirectory,
                 Unet = unetOptions, Autoencoder = vqOptions,
                 Steps = _options.Resolver.Steps ?? (_student ? 1 : null),
@@ -151,83 +135,41 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
         }
     }
 
-    /// <summary>The networks, objective and loop of <c>hfdiff train</c> (TrainCommand.Run); returns the EMA state-dict file.</summary>
-    string Train(IChannel ch, SrConfig sr, TrainingConfig train, ModelDirectory models, string aePath, string? modelPath, string? teacherPath,
-                 string device, string output, IReadOnlyList<string> files, Func<bool> cancelled,
+    /// <summary>The networks, objective and loop of <c>hfdiff train</c> (<see cref="SrTrainingSetup"/>); returns the EMA state-dict file.</summary>
+    string Train(IChannel ch, SrTrainingSetup setup, string device, string output, IReadOnlyList<string> files, Func<bool> cancelled,
                  out UNetModelSwinOptions unetOptions, out VQModelOptions vqOptions)
     {
-        var schedule = new ResShiftSchedule(sr.Diffusion);
-        using var vq = VQModelTorch.FromKwargs(sr.Autoencoder!.Params);
-        Checkpoint.LoadInto(vq, aePath);
-        using var model = UNetModelSwin.FromKwargs(sr.Model.Params);
-        if (modelPath is not null) Checkpoint.LoadInto(model, modelPath);
-        (unetOptions, vqOptions) = (model.Options, vq.Options);
-        UNetModelSwin? teacher = null;
-        SinSrStudentTrainer? studentTrainer = null;
-        try
-        {
-            // The loop moves only the trained network: the frozen ones go to the training device here.
-            var dev = TorchDevices.Parse(device, nameof(SuperResolutionTrainerOptions.Device));
-            model.to(dev);
-            vq.to(dev);
-            ITrainingObjective objective;
-            if (_student)
-            {
-                teacher = UNetModelSwin.FromKwargs(sr.Model.Params);
-                Checkpoint.LoadInto(teacher, teacherPath!);
-                teacher.to(dev);
-                // Missing HF-Diff weight files fail here, before any training.
-                objective = studentTrainer = SinSrStudentTrainer.Create(model, teacher, vq, schedule, train.ToStudentOptions(models.Root));
-                if (studentTrainer.Options.ExtraTerms.Count > 0)
-                    ch.Info(MessageSensitivity.None, $"extra terms ({HfDiffAblation.Format(train.HfDiff.Terms)}): "
-                        + string.Join(", ", studentTrainer.Options.ExtraTerms.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name} x {e.Weight:G4}"))));
-            }
-            else
-            {
-                objective = ResShiftTeacherTrainer.Create(model, vq, schedule);
-            }
+        var train = setup.Train;
+        // Missing HF-Diff weight files fail here, before any training.
+        using var networks = setup.Build(device, nameof(SuperResolutionTrainerOptions.Device));
+        (unetOptions, vqOptions) = (networks.Model.Options, networks.Autoencoder.Options);
+        if (networks.ExtraTermsLine() is { } extra) ch.Info(MessageSensitivity.None, extra);
 
-            using var loop = new TrainingLoop(objective, train.ToLoopOptions(_student, output, _options.Resume, device));
-            var loaderOptions = new SrPairLoaderOptions
-            {
-                GtSize = train.GtSize, Scale = sr.Diffusion.Sf, BatchSize = train.Batch, Seed = train.Seed,
-                // ResShift/SinSR data settings: rescale_gt (largest square crop, resize to gt_size), use_sharp False.
-                CropMode = SrCropMode.ResShiftRescale, LqFromSharpenedGt = false,
-                Folder = new HrImageFolderOptions { ReadOptions = ImageReadOptions.Default with { MaxPixels = _options.MaxPixels } },
-            };
-            var images = HrImageFolder.FromFiles(files, loaderOptions.Folder);
-            images.ImageSkipped += s => ch.Warning(MessageSensitivity.None, $"HR image skipped: '{s.Path}': {s.Reason}");
-            using var loader = new SrPairLoader(images, loaderOptions);
-            using var source = new SrPairBatchSource(loader);
-            using var cancel = new CancellationTokenSource();
-            var clock = Stopwatch.StartNew();
-            long first = -1;
-            var result = loop.Run(source, new TrainingRunHooks
-            {
-                Cancellation = cancel.Token,
-                OnIteration = r =>
-                {
-                    if (first < 0)
-                    {
-                        first = r.Iteration - 1;
-                        if (first > 0) ch.Info(MessageSensitivity.None, $"resumed after iteration {first}");
-                    }
-                    if (r.Iteration % Math.Max(1, train.LogEvery) == 0 || r.Iteration == r.TotalIterations || r.Iteration == first + 1 || r.Skipped || r.CheckpointPath is not null)
-                        ch.Info(MessageSensitivity.None, ProgressLine(r, r.Iteration - first, clock.Elapsed.TotalSeconds));
-                    if (cancelled()) cancel.Cancel();
-                },
-            });
-            if (!result.Completed)
-                throw new OperationCanceledException(
-                    $"Training was canceled (MLContext.CancelExecution) after iteration {result.Iterations}; last checkpoint: {result.LastCheckpointPath ?? "(none)"}. Set Resume to continue it.");
-            ch.Info(MessageSensitivity.None, $"log: {result.LogPath}; ema: {result.EmaPath}");
-            return result.EmaPath!;
-        }
-        finally
+        using var loop = new TrainingLoop(networks.Objective, setup.LoopOptions(output, _options.Resume, device));
+        var loaderOptions = setup.LoaderOptions(new HrImageFolderOptions { ReadOptions = ImageReadOptions.Default with { MaxPixels = _options.MaxPixels } });
+        var images = HrImageFolder.FromFiles(files, loaderOptions.Folder);
+        images.ImageSkipped += s => ch.Warning(MessageSensitivity.None, $"HR image skipped: '{s.Path}': {s.Reason}");
+        using var loader = new SrPairLoader(images, loaderOptions);
+        using var source = new SrPairBatchSource(loader);
+        using var cancel = new CancellationTokenSource();
+        var progress = new TrainingProgress(train.LogEvery);
+        var result = loop.Run(source, new TrainingRunHooks
         {
-            studentTrainer?.Dispose();
-            teacher?.Dispose();
-        }
+            Cancellation = cancel.Token,
+            OnIteration = r =>
+            {
+                bool first = progress.StartedAfter is null;
+                var line = progress.Line(r);
+                if (first && progress.StartedAfter > 0) ch.Info(MessageSensitivity.None, $"resumed after iteration {progress.StartedAfter}");
+                if (line is not null) ch.Info(MessageSensitivity.None, line);
+                if (cancelled()) cancel.Cancel();
+            },
+        });
+        if (!result.Completed)
+            throw new OperationCanceledException(
+                $"Training was canceled (MLContext.CancelExecution) after iteration {result.Iterations}; last checkpoint: {result.LastCheckpointPath ?? "(none)"}. Set Resume to continue it.");
+        ch.Info(MessageSensitivity.None, $"log: {result.LogPath}; ema: {result.EmaPath}");
+        return result.EmaPath!;
     }
 
     /// <summary>The path column's values, each an existing file.</summary>
@@ -254,7 +196,7 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
     /// <summary>
     /// The image column's rows as PNG files in a temporary folder (deleted after <c>Fit</c>). Writing them lets MLImage and
     /// path columns share one data path: the loader reads, augments and degrades files on its prefetch thread, resumes by
-    /// row index, and an 8-bit PNG holds exactly the MLImage's RGB (u8/255 either way); the IDataView is read once.
+    /// row index, and an 8-bit PNG holds exactly the MLImage's RGB (u8/255 either way, alpha dropped); the IDataView is read once.
     /// </summary>
     (List<string> Files, string Folder) HrImagesToFiles(IDataView input)
     {
@@ -275,8 +217,10 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
                 if ((long)value.Width * value.Height > _options.MaxPixels)
                     throw new InvalidOperationException($"The HR image column '{column.Name}', row {row}: {value.Width}×{value.Height} pixels, over MaxPixels = {_options.MaxPixels}.");
                 var path = Path.Combine(folder, $"{row:D8}.png");
-                var (rgb, w, h) = Rgb24(value, column.Name, row);
-                ImageIO.WritePng(rgb, w, h, path);
+                Tensor image;
+                try { image = MLImageTensor.ToTensor(value); }
+                catch (ArgumentException e) { throw new InvalidOperationException($"The HR image column '{column.Name}', row {row}: {e.Message}", e); }
+                using (image) ImageIO.WritePng(image, path);
                 files.Add(path);
             }
             return (files, folder);
@@ -286,52 +230,6 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
             throw;
         }
-    }
-
-    /// <summary>Interleaved 8-bit RGB of an MLImage (alpha dropped, as <see cref="MLImageTensor"/> does).</summary>
-    static (byte[] Rgb, int Width, int Height) Rgb24(MLImage image, string column, int row)
-    {
-        var (r, b) = image.PixelFormat switch
-        {
-            MLPixelFormat.Bgra32 => (2, 0),
-            MLPixelFormat.Rgba32 => (0, 2),
-            _ => throw new InvalidOperationException($"The HR image column '{column}', row {row}: unsupported pixel format {image.PixelFormat}; expected Bgra32 or Rgba32."),
-        };
-        int plane = image.Width * image.Height;
-        ReadOnlySpan<byte> px = image.Pixels;
-        var rgb = new byte[plane * 3];
-        for (int i = 0, j = 0; i < plane; i++, j += 4)
-        {
-            rgb[3 * i] = px[j + r];
-            rgb[3 * i + 1] = px[j + 1];
-            rgb[3 * i + 2] = px[j + b];
-        }
-        return (rgb, image.Width, image.Height);
-    }
-
-    /// <summary>One plain line: n/N, it/s, ETA, loss, lr, grad norm (as <c>hfdiff train</c> prints).</summary>
-    static string ProgressLine(TrainingIterationReport r, long done, double seconds)
-    {
-        double ips = seconds > 0 ? done / seconds : 0;
-        var eta = ips > 0 ? TimeSpan.FromSeconds((r.TotalIterations - r.Iteration) / ips) : TimeSpan.Zero;
-        var losses = r.Micro.SelectMany(m => m.Terms.TryGetValue("loss", out var v) ? v : []).ToArray();
-        string loss = losses.Length == 0 ? "-" : losses.Average().ToString("F5", CultureInfo.InvariantCulture);
-        var line = string.Create(CultureInfo.InvariantCulture,
-            $"iter {r.Iteration}/{r.TotalIterations}  {ips:F2} it/s  ETA {(int)eta.TotalHours:D2}:{eta.Minutes:D2}:{eta.Seconds:D2}  loss {loss}  lr {r.LearningRate:G4}  grad {r.GradNorm:G4}");
-        if (r.Skipped) line += $"  SKIPPED ({r.SkipReason})";
-        if (r.CheckpointPath is not null) line += $"  checkpoint {Path.GetFileName(r.CheckpointPath)}";
-        return line;
-    }
-
-    /// <summary>A checkpoint path from the YAML: as given, relative to the YAML's folder, or its file name in the model directory.</summary>
-    static string Locate(string? path, string key, string configPath, ModelDirectory models)
-    {
-        if (string.IsNullOrWhiteSpace(path)) throw new InvalidDataException($"'{configPath}' does not set {key}.");
-        var tried = new List<string> { Path.GetFullPath(path) };
-        if (!Path.IsPathRooted(path)) tried.Add(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, path)));
-        tried.Add(models.PathOf(Path.GetFileName(path)));
-        return tried.FirstOrDefault(System.IO.File.Exists)
-               ?? throw new FileNotFoundException($"{key} '{path}' of '{configPath}' not found; tried: {string.Join(", ", tried.Distinct())}.", path);
     }
 }
 
