@@ -22,8 +22,8 @@ internal static class MLNetInternals
         ?? throw new MissingFieldException("TransformsCatalog._env not found in this ML.NET version.");
 
     /// <summary>
-    /// Whether <c>MLContext.CancelExecution()</c> has been called, as seen by a host registered on it: ML.NET's own
-    /// trainers poll <c>ICancelable.IsCanceled</c>, an internal interface every host implements.
+    /// Whether the MLContext was cancelled (its internal <c>CancelExecution()</c>, which AutoML calls), as seen by a host
+    /// registered on it: ML.NET's own trainers poll <c>ICancelable.IsCanceled</c>, an internal interface every host implements.
     /// </summary>
     public static Func<bool> CancellationOf(IHost host)
     {

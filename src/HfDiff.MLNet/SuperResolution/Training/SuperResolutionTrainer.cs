@@ -21,8 +21,9 @@ namespace HfDiff.MLNet.SuperResolution;
 /// Real-ESRGAN degradation, runs the training loop of <c>hfdiff train</c> (checkpoints, exact resume, CSV log in the run
 /// folder; one progress line per <c>hfdiff.log_every</c> iterations to MLContext's log) and returns the SR transform of the
 /// trained EMA weights: a <see cref="SuperResolveTransformer"/> that loads them from the run folder and saves and loads as
-/// one made by <c>mlContext.Transforms.SuperResolve</c>. <c>mlContext.CancelExecution()</c> stops the run after the current
-/// iteration (<see cref="OperationCanceledException"/>; the last checkpoint stays for <see cref="SuperResolutionTrainerOptions.Resume"/>).
+/// one made by <c>mlContext.Transforms.SuperResolve</c>. A cancelled MLContext (ML.NET's internal <c>CancelExecution</c>,
+/// which AutoML calls when its time budget ends) stops the run after the current iteration with
+/// <see cref="OperationCanceledException"/>; the last checkpoint stays for <see cref="SuperResolutionTrainerOptions.Resume"/>.
 /// </summary>
 public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransformer>
 {

@@ -27,7 +27,8 @@ public abstract class SuperResolutionTrainerOptions
     /// <summary>
     /// Run folder: <c>checkpoints/</c>, <c>train_log.csv</c>, <c>model_final.pth</c>, <c>ema_model_final.pth</c> (the
     /// weights the returned transform loads) and <c>train_config.yaml</c> (a copy of <see cref="ConfigPath"/>).
-    /// Null → a new folder under <c>MLContext.TempFilePath</c> for every <c>Fit</c> (named in the log).
+    /// Null → a new folder under <c>MLContext.TempFilePath</c> for every <c>Fit</c> (named in the log). The returned transform,
+    /// saved or not, loads its weights from this folder (and the autoencoder from where the YAML names it): keep both.
     /// </summary>
     public string? OutputFolder { get; set; }
 
