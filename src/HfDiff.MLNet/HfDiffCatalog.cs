@@ -44,7 +44,10 @@ public static class HfDiffCatalog
         /// <summary>Image-quality evaluation: <c>mlContext.ImageQuality.Evaluate(scored, "psnr", "ssim")</c>.</summary>
         public ImageQualityCatalog ImageQuality => new(context);
 
-        /// <summary>SR model comparison: <c>mlContext.SuperResolution.Evaluate(data, models, options)</c>.</summary>
+        /// <summary>
+        /// SR training and comparison: <c>mlContext.SuperResolution.Trainers.HfDiff(options)</c>,
+        /// <c>mlContext.SuperResolution.Evaluate(data, models, options)</c>.
+        /// </summary>
         public SuperResolutionCatalog SuperResolution => new(context);
     }
 

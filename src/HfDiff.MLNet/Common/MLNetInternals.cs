@@ -21,6 +21,17 @@ internal static class MLNetInternals
         typeof(TransformsCatalog).GetField("_env", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(catalog) as IHostEnvironment
         ?? throw new MissingFieldException("TransformsCatalog._env not found in this ML.NET version.");
 
+    /// <summary>
+    /// Whether the MLContext was cancelled (its internal <c>CancelExecution()</c>, which AutoML calls), as seen by a host
+    /// registered on it: ML.NET's own trainers poll <c>ICancelable.IsCanceled</c>, an internal interface every host implements.
+    /// </summary>
+    public static Func<bool> CancellationOf(IHost host)
+    {
+        var property = host.GetType().GetInterfaces().FirstOrDefault(i => i.FullName == "Microsoft.ML.Runtime.ICancelable")?.GetProperty("IsCanceled")
+            ?? throw new MissingMemberException("ICancelable.IsCanceled not found on the ML.NET host in this ML.NET version.");
+        return () => (bool)property.GetValue(host)!;
+    }
+
     /// <summary>GpuDeviceId and FallbackToCpu of an environment (MLContext, or its internal environment).</summary>
     public static (int? GpuDeviceId, bool FallbackToCpu) GpuSettings(IHostEnvironment env)
     {

@@ -3,11 +3,19 @@ using Microsoft.ML;
 
 namespace HfDiff.MLNet.SuperResolution;
 
-/// <summary><c>mlContext.SuperResolution</c>: comparing SR models, in the style of ML.NET's task catalogs.</summary>
+/// <summary><c>mlContext.SuperResolution</c>: training and comparing SR models, in the style of ML.NET's task catalogs.</summary>
 public sealed class SuperResolutionCatalog
 {
     readonly MLContext _context;
-    internal SuperResolutionCatalog(MLContext context) => _context = context;
+
+    internal SuperResolutionCatalog(MLContext context)
+    {
+        _context = context;
+        Trainers = new SuperResolutionTrainers(context);
+    }
+
+    /// <summary>SR trainers: <c>mlContext.SuperResolution.Trainers.HfDiff(options)</c>, <c>.ResShiftTeacher(options)</c>.</summary>
+    public SuperResolutionTrainers Trainers { get; }
 
     /// <summary>
     /// Runs each fitted SR model (<paramref name="models"/>: name → transformer that adds

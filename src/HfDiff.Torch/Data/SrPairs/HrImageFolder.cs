@@ -38,9 +38,60 @@ public sealed class HrImageFolder
                 nameof(root));
     }
 
+    HrImageFolder(string root, IReadOnlyList<string> paths, HrImageFolderOptions options)
+    {
+        Options = options;
+        Root = root;
+        Paths = paths;
+    }
+
+    /// <summary>
+    /// An explicit list of HR image files instead of a folder listing (e.g. the rows of an ML.NET column), kept in the
+    /// given order; duplicates are kept. <see cref="HrImageFolderOptions.Recursive"/> and
+    /// <see cref="HrImageFolderOptions.Extensions"/> do not apply; <see cref="HrImageFolderOptions.ReadOptions"/> does.
+    /// <see cref="Root"/> is the deepest folder holding every file.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty or an entry is blank.</exception>
+    /// <exception cref="FileNotFoundException">A listed file does not exist (named with its index).</exception>
+    public static HrImageFolder FromFiles(IEnumerable<string> files, HrImageFolderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        options ??= new HrImageFolderOptions();
+        options.Validate();
+        var paths = new List<string>();
+        foreach (var f in files)
+        {
+            if (string.IsNullOrWhiteSpace(f)) throw new ArgumentException($"HR image file {paths.Count} is blank.", nameof(files));
+            var full = Path.GetFullPath(f);
+            if (!File.Exists(full)) throw new FileNotFoundException($"HR image file {paths.Count} '{f}' does not exist.", full);
+            paths.Add(full);
+        }
+        if (paths.Count == 0) throw new ArgumentException("The list of HR image files is empty.", nameof(files));
+        return new HrImageFolder(CommonFolder(paths), paths.ToArray(), options);
+    }
+
+    static string CommonFolder(IReadOnlyList<string> paths)
+    {
+        var common = Path.GetDirectoryName(paths[0])!;
+        foreach (var p in paths.Skip(1))
+            while (!IsUnder(p, common))
+            {
+                // Files on different drives (Windows) share no folder: the first file's drive root stands for them.
+                if (Path.GetDirectoryName(common) is not { } parent) return common;
+                common = parent;
+            }
+        return common;
+    }
+
+    static bool IsUnder(string path, string folder)
+    {
+        var prefix = Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar;
+        return path.StartsWith(prefix, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
     public HrImageFolderOptions Options { get; }
 
-    /// <summary>The folder as a full path.</summary>
+    /// <summary>The folder as a full path (for <see cref="FromFiles"/>, the deepest folder holding every file).</summary>
     public string Root { get; }
 
     /// <summary>Full paths of the listed images, sorted by relative path.</summary>

@@ -58,6 +58,36 @@ public class HrImageFolderTests
     }
 
     [TestMethod]
+    public void FromFiles_ExplicitList_KeepsGivenOrderAndDuplicatesWithCommonRoot()
+    {
+        using var dir = new SrPairTestImages();
+        var b = dir.Png("x/b.png", 8, 8);
+        var a = dir.Png("y/z/a.png", 8, 8);
+
+        var files = HrImageFolder.FromFiles([b, a, b]);
+
+        CollectionAssert.AreEqual(new[] { b, a, b }, files.Paths.ToArray());
+        Assert.AreEqual(Path.GetFullPath(dir.Root), files.Root);
+        Assert.IsTrue(files.TryRead(1, out var image));
+        image!.Dispose();
+        Assert.AreEqual(Path.Combine(dir.Root, "x"), HrImageFolder.FromFiles([b]).Root);
+    }
+
+    [TestMethod]
+    public void FromFiles_EmptyOrMissingFile_ThrowsNamingIt()
+    {
+        using var dir = new SrPairTestImages();
+        var a = dir.Png("a.png", 8, 8);
+        var missing = Path.Combine(dir.Root, "gone.png");
+
+        var empty = Assert.ThrowsExactly<ArgumentException>(() => HrImageFolder.FromFiles([]));
+        StringAssert.Contains(empty.Message, "empty");
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => HrImageFolder.FromFiles([a, missing]));
+        StringAssert.Contains(e.Message, $"file 1 '{missing}' does not exist");
+        Assert.ThrowsExactly<ArgumentException>(() => HrImageFolder.FromFiles([a, " "]));
+    }
+
+    [TestMethod]
     public void TryRead_CorruptAndTruncatedFiles_ReportedOnceWithReasonAndSkippedAfterwards()
     {
         using var dir = new SrPairTestImages();

@@ -75,6 +75,29 @@ public class SrPairLoaderTests
     }
 
     [TestMethod]
+    public void Epoch_FileListOfTheFolderListing_BitwiseIdenticalToFolder()
+    {
+        using var dir = FiveImages();
+        using var folder = new SrPairLoader(dir.Root, Small(seed: 5, prefetch: 0));
+        using var list = new SrPairLoader(HrImageFolder.FromFiles(folder.Images.Paths), Small(seed: 5, prefetch: 0));
+        using var reversed = new SrPairLoader(HrImageFolder.FromFiles(folder.Images.Paths.Reverse()), Small(seed: 5, prefetch: 0) with { Shuffle = false });
+
+        var a = Take(folder, 0);
+        var b = Take(list, 0);
+        var c = Take(reversed, 0);
+        try
+        {
+            Assert.AreEqual(a.Count, b.Count);
+            for (int i = 0; i < a.Count; i++) AssertBitwiseEqual(a[i], b[i]);
+            CollectionAssert.AreEqual(folder.Images.Paths.Reverse().ToArray(), c.SelectMany(x => x.Paths).ToArray(), "a list keeps its own order");
+        }
+        finally
+        {
+            DisposeAll(a); DisposeAll(b); DisposeAll(c);
+        }
+    }
+
+    [TestMethod]
     public void Epoch_DifferentEpochs_DifferentOrderOrDraws()
     {
         using var dir = FiveImages();
