@@ -87,7 +87,7 @@ public sealed class SrTrainingSetup
     public SrPairLoaderOptions LoaderOptions(HrImageFolderOptions? folder = null) => new()
     {
         GtSize = Train.GtSize, Scale = Sr.Diffusion.Sf, BatchSize = Train.Batch, Seed = Train.Seed,
-        CropMode = SrCropMode.ResShiftRescale, LqFromSharpenedGt = false,
+        CropMode = Train.CropMode, CropPadSize = Train.CropPadSize, LqFromSharpenedGt = false,
         Folder = folder ?? new HrImageFolderOptions(),
     };
 

@@ -39,6 +39,14 @@ public sealed record TrainingConfig
     public double? MaxGradNorm { get; init; }
     public int MaxConsecutiveNonFinite { get; init; } = 5;
     public int GtSize { get; init; } = 256;
+    /// <summary>
+    /// <c>hfdiff.crop_mode</c>: <c>rescale</c> (default; ResShift's <c>rescale_gt</c>: the largest square crop resized to
+    /// gt_size) or <c>realesrgan</c> (Real-ESRGAN's random <c>crop_pad_size</c>² crop at native resolution, degraded, then a
+    /// random gt_size crop: more distinct crops from a small folder).
+    /// </summary>
+    public Data.SrPairs.SrCropMode CropMode { get; init; } = Data.SrPairs.SrCropMode.ResShiftRescale;
+    /// <summary><c>hfdiff.crop_pad_size</c>: the first crop of <c>crop_mode: realesrgan</c> (Real-ESRGAN: 400).</summary>
+    public int CropPadSize { get; init; } = 400;
     public int LogEvery { get; init; } = 10;
     /// <summary><c>train.val_freq</c> (or <c>hfdiff.val_freq</c>): validate every this many iterations (and after the last).</summary>
     public long ValFreq { get; init; } = 5000;
@@ -80,6 +88,14 @@ public sealed record TrainingConfig
                 MaxConsecutiveNonFinite = (int)(r.Long("max_consecutive_nonfinite") ?? c.MaxConsecutiveNonFinite),
                 GtSize = (int)(r.Long("gt_size") ?? c.GtSize), LogEvery = (int)(r.Long("log_every") ?? c.LogEvery),
                 ValFreq = r.Long("val_freq") ?? c.ValFreq, ValImages = (int)(r.Long("val_images") ?? c.ValImages),
+                CropMode = r.String("crop_mode")?.Trim().ToLowerInvariant() switch
+                {
+                    null => c.CropMode,
+                    "rescale" or "rescale_gt" => Data.SrPairs.SrCropMode.ResShiftRescale,
+                    "realesrgan" or "crop_pad" => Data.SrPairs.SrCropMode.RealEsrganCropPad,
+                    var v => throw new InvalidDataException($"'{path}': hfdiff.crop_mode must be rescale or realesrgan (got '{v}')."),
+                },
+                CropPadSize = (int)(r.Long("crop_pad_size") ?? c.CropPadSize),
             };
             var d = c.HfDiff;
             var losses = r.String("losses");
