@@ -1,7 +1,8 @@
 // Sample: make (LR, GT) benchmark pairs from HR images with the Real-ESRGAN degradation, then super-resolve the LR
-// images with SinSR and score the result against GT — every step an ML.NET transform.
+// images with the default model and score the result against GT — every step an ML.NET transform.
 // Run from the repository root:  dotnet run --project samples/SuperResolveAndDegrade [HR_DIR]
-// The SR step needs SinSR_v1.pth and autoencoder_vq_f4.pth in the model directory (hfdiff models fetch sinsr).
+// The default model is the official SinSR when SinSR_v1.pth and autoencoder_vq_f4.pth are in the model directory
+// (hfdiff models fetch sinsr), else the bundled hfdiff-tiny.
 using HfDiff.MLNet;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Pipelines;
@@ -19,12 +20,12 @@ foreach (var lr in degraded.GetColumn<MLImage>("Lr"))
     Console.WriteLine($"LR {lr.Width}x{lr.Height}");
 
 // Super-resolve the LR column (MLImage column out), then score it against the GT crop.
-var sr = ml.Transforms.SuperResolve("Sr", "Lr", new SuperResolverOptions { Config = "sinsr", Steps = 1 })
+var sr = ml.Transforms.SuperResolve("Sr", "Lr", new SuperResolverOptions { Steps = 1 })
     .Append(ml.Transforms.ImageQuality.Psnr("Psnr", "Sr", "Gt", testYChannel: true, colorSpace: "ycbcr"));
 try
 {
     var metrics = ml.ImageQuality.Evaluate(sr.Fit(degraded).Transform(degraded), "Psnr");
-    Console.WriteLine($"SinSR on the degraded pairs: mean PSNR {metrics.Mean["Psnr"]:F2} dB");
+    Console.WriteLine($"SR of the degraded pairs: mean PSNR {metrics.Mean["Psnr"]:F2} dB");
 }
 catch (ModelAssetMissingException e)
 {
