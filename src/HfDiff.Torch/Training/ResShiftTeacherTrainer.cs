@@ -6,6 +6,7 @@
 using System.Text.Json;
 using HfDiff.Torch.Archs.ResShift;
 using HfDiff.Torch.Losses.Distillation;
+using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training.Core;

@@ -1,4 +1,5 @@
 using HfDiff.Tests.Common;
+using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using static TorchSharp.torch;
 

@@ -6,6 +6,7 @@
 //         t = T−1 for every sample).
 // Paper: Wang et al., "SinSR: Diffusion-Based Image Super-Resolution in a Single Step", CVPR 2024: Eq. (9) (distillation
 //        from the deterministic teacher ODE), Eq. (10)-(11) (learning the inverse x_0 → x_T and the consistency-preserving loss).
+using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
 using static TorchSharp.torch;

@@ -8,7 +8,9 @@ using HfDiff.Torch.Schedules;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace HfDiff.Torch.Samplers;
+using HfDiff.Torch.Samplers;
+
+namespace HfDiff.Torch.Pipelines;
 
 /// <summary>
 /// Latent diffusion SR end to end: LR [0,1] → y₀ = 2·lr − 1 → reflect pad right/bottom to a multiple of

@@ -1,4 +1,6 @@
-namespace HfDiff.Torch.Samplers;
+using HfDiff.Torch.Samplers;
+
+namespace HfDiff.Torch.Pipelines;
 
 /// <summary>
 /// Options of <see cref="LatentSrPipeline"/> (the reference's <c>sample_func</c> / <c>inference</c> settings). Defaults are the

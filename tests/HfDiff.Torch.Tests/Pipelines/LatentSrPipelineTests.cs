@@ -1,9 +1,11 @@
 using HfDiff.Tests.Common;
+using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
+using HfDiff.Torch.Tests.Samplers;
 using static TorchSharp.torch;
 
-namespace HfDiff.Torch.Tests.Samplers;
+namespace HfDiff.Torch.Tests.Pipelines;
 
 /// <summary>
 /// sample_func pre/post-processing against <c>rs.*</c> / <c>sin1.*</c> (networks replayed), plus padding fallbacks and tiling.
