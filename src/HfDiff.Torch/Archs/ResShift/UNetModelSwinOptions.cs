@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HfDiff.Torch.Configs;
 
 namespace HfDiff.Torch.Archs.ResShift;
 

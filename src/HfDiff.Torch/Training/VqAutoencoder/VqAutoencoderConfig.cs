@@ -3,6 +3,7 @@ using HfDiff.Torch.Archs.ResShift;
 using HfDiff.Torch.Archs.Taming;
 using HfDiff.Torch.Training.Core;
 using YamlDotNet.RepresentationModel;
+using HfDiff.Torch.Configs;
 
 namespace HfDiff.Torch.Training.VqAutoencoder;
 

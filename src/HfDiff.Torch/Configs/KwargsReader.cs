@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 
-namespace HfDiff.Torch.Archs.ResShift;
+namespace HfDiff.Torch.Configs;
 
 /// <summary>
 /// Reads a Python-style kwargs dictionary (snake_case keys; int/long/double/bool/string/list/dictionary values, as
