@@ -1,4 +1,5 @@
 using HfDiff.Torch.Assets;
+using HfDiff.Torch.IO;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics;

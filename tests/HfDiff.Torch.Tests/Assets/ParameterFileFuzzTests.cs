@@ -3,6 +3,7 @@ using System.Text;
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Metrics;
+using HfDiff.Torch.IO;
 
 namespace HfDiff.Torch.Tests.Assets;
 

@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Text;
 using HfDiff.Torch.Assets;
 using HfDiff.Torch.Metrics;
+using HfDiff.Torch.IO;
 
 namespace HfDiff.Torch.Tests.Metrics;
 

@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-namespace HfDiff.Torch.Assets;
+using HfDiff.Torch.Assets;
+
+namespace HfDiff.Torch.IO;
 
 /// <summary>
 /// Reads the numeric variables of a MATLAB MAT-file, level 5 (what <c>save -v6/-v7</c> and scipy's <c>savemat</c> write,

@@ -1,4 +1,6 @@
-namespace HfDiff.Torch.Assets;
+using HfDiff.Torch.Assets;
+
+namespace HfDiff.Torch.IO;
 
 /// <summary>A named numeric array read from a parameter file, as float64 in row-major (C) order.</summary>
 /// <param name="Name">Variable name in the file.</param>

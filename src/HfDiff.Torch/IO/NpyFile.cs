@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using HfDiff.Torch.IO;
 
-namespace HfDiff.Torch.Assets;
+using HfDiff.Torch.Assets;
+
+namespace HfDiff.Torch.IO;
 
 /// <summary>
 /// Reads numpy <c>.npy</c> arrays (format versions 1–3) and <c>.npz</c> archives (zip of <c>.npy</c>, stored or deflated).
