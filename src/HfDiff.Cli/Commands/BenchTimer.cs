@@ -31,5 +31,5 @@ internal static class BenchTimer
     }
 
     /// <summary>Peak resident set size of this process (Linux VmHWM), else the managed peak working set.</summary>
-    public static long PeakRssBytes() => HfDiff.Torch.Pipelines.ProcessMemory.PeakRssBytes() ?? Process.GetCurrentProcess().PeakWorkingSet64;
+    public static long PeakRssBytes() => HfDiff.Torch.Diagnostics.ProcessMemory.PeakRssBytes() ?? Process.GetCurrentProcess().PeakWorkingSet64;
 }

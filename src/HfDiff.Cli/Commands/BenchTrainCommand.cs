@@ -10,6 +10,7 @@ using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.Core;
 using TorchSharp;
+using HfDiff.Torch.Diagnostics;
 using static TorchSharp.torch;
 
 namespace HfDiff.Cli.Commands;

@@ -3,6 +3,7 @@ using HfDiff.Torch.Assets;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Metrics;
 using HfDiff.Torch.Pipelines;
+using HfDiff.Torch.Diagnostics;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Evaluation;

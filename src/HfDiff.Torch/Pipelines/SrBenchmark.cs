@@ -1,4 +1,5 @@
 using TorchSharp;
+using HfDiff.Torch.Diagnostics;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Pipelines;

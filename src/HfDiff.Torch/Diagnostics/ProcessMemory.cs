@@ -1,4 +1,4 @@
-namespace HfDiff.Torch.Pipelines;
+namespace HfDiff.Torch.Diagnostics;
 
 /// <summary>Peak resident memory of this process from Linux <c>/proc/self/status</c> (null elsewhere).</summary>
 public static class ProcessMemory
