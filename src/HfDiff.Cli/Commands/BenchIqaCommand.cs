@@ -6,8 +6,8 @@ using HfDiff.Torch.Metrics;
 using HfDiff.Torch.Metrics.ClipIqa;
 using HfDiff.Torch.Metrics.Lpips;
 using HfDiff.Torch.Metrics.Musiq;
-using HfDiff.Torch.Text;
 using TorchSharp;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 using static TorchSharp.torch;
 
 namespace HfDiff.Cli.Commands;

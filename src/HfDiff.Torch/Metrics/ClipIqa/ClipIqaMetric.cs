@@ -3,9 +3,9 @@
 // Feel of Images", AAAI 2023.
 using HfDiff.Torch.Archs.Clip;
 using HfDiff.Torch.Assets;
-using HfDiff.Torch.Text;
 using HfDiff.Torch.Weights.TorchScript;
 using TorchSharp;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics.ClipIqa;

@@ -1,7 +1,7 @@
 // Port of pyiqa's PromptLearner (chaofengc/IQA-PyTorch pyiqa/archs/clipiqa_arch.py, commit
 // 01ae427f9afd66842031d3a7cb694dcad5b5cbb8), which follows the official CLIP-IQA code (IceClear/CLIP-IQA).
 using HfDiff.Torch.Archs.Clip;
-using HfDiff.Torch.Text;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics.ClipIqa;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using HfDiff.Tests.Common;
-using HfDiff.Torch.Text;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 
 namespace HfDiff.Torch.Tests.Metrics.ClipIqa;
 

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using HfDiff.Torch.Text;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 
-namespace HfDiff.Torch.Tests.Text;
+namespace HfDiff.Torch.Tests.Metrics.ClipIqa.Text;
 
 [TestClass]
 [TestCategory("Parity.ClipText")]

@@ -10,7 +10,8 @@
 // - ftfy tables (upper-case entity aliases, code pages and sloppy code pages, badness and UTF-8 clue
 //   patterns, ligature and width maps): ftfy 6.3.1 (rspeer/python-ftfy, Apache License 2.0).
 // </auto-generated>
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 internal static partial class ClipTextTables
 {

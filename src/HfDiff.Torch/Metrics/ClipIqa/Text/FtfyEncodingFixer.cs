@@ -4,7 +4,8 @@
 // utf-8-variants). The regular expressions and code pages come from ClipTextTables (generated from ftfy).
 using System.Text;
 
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary><c>ftfy.fix_encoding(text)</c>: detects UTF-8 decoded in a single-byte code page and decodes it again.</summary>
 internal static class FtfyEncodingFixer

@@ -3,7 +3,8 @@
 // Reference: R. Speer, "ftfy", Zenodo 2019, doi:10.5281/zenodo.2591652.
 using System.Text;
 
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary><c>ftfy.fix_text(text)</c> with ftfy 6.3.1's default <c>TextFixerConfig</c>.</summary>
 internal static class FtfyTextFixer

@@ -1,4 +1,4 @@
-namespace HfDiff.Torch.Text;
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary>
 /// An immutable set of Unicode code points (or byte values) stored as sorted inclusive ranges

@@ -1,8 +1,8 @@
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Tests.Metrics.ClipIqa;
-using HfDiff.Torch.Text;
+using HfDiff.Torch.Metrics.ClipIqa.Text;
 
-namespace HfDiff.Torch.Tests.Text;
+namespace HfDiff.Torch.Tests.Metrics.ClipIqa.Text;
 
 [TestClass]
 [TestCategory("Parity.Clipiqa")]

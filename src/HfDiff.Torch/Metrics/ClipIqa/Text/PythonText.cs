@@ -2,7 +2,8 @@
 // handle_capital_sigma, str.strip, and re's Unicode \s), PSF License; data from the generated ClipTextTables.
 using System.Text;
 
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary>Python's <c>str.strip()</c>, <c>re.sub(r'\s+', ' ', s)</c> and <c>str.lower()</c> on .NET strings.</summary>
 internal static class PythonText

@@ -2,7 +2,8 @@
 // and numeric-reference rules come from the generated ClipTextTables (html.entities.html5 and friends).
 using System.Text;
 
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary>Python's <c>html.unescape</c>: HTML5 named references (with or without ';', longest prefix) and numeric references.</summary>
 internal static class PythonHtml

@@ -7,7 +7,8 @@ using System.Text;
 using System.Text.RegularExpressions;
 using static TorchSharp.torch;
 
-namespace HfDiff.Torch.Text;
+
+namespace HfDiff.Torch.Metrics.ClipIqa.Text;
 
 /// <summary>
 /// CLIP's byte-level BPE tokenizer, read from the official merges file <c>bpe_simple_vocab_16e6.txt.gz</c>.
