@@ -1,3 +1,4 @@
+using HfDiff.Torch.Data;
 using HfDiff.Torch.Data.Classification;
 
 namespace HfDiff.Torch.Training.InnPretraining;

@@ -1,4 +1,5 @@
 using HfDiff.Torch.Data.SrPairs;
+using HfDiff.Torch.Data;
 
 namespace HfDiff.Torch.Tests.Data.SrPairs;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using HfDiff.Torch.Data.SrPairs;
 using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Data;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Tests.Data.SrPairs;
