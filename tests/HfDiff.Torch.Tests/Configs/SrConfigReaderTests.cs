@@ -234,7 +234,7 @@ public class SrConfigReaderTests
         Same(SrConfigPresets.ResShift.Autoencoder!.Params, full.GetProperty("autoencoder"), "VQ f4");
         var kwargs = cfg.GetProperty("diffusion").GetProperty("kwargs");
         Same(SrConfigPresets.SinSr.DiffusionParams, kwargs, "diffusion kwargs");
-        Assert.AreEqual(Samplers.ResShiftFixture.ScheduleOptionsFrom(kwargs), SrConfigPresets.SinSr.Diffusion);
+        Assert.AreEqual(ResShiftFixture.ScheduleOptionsFrom(kwargs), SrConfigPresets.SinSr.Diffusion);
         Assert.AreEqual(SrConfigReader.GaussianDiffusionTarget, cfg.GetProperty("diffusion").GetProperty("target").GetString());
     }
 }

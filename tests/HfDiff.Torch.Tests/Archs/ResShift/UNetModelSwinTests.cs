@@ -15,7 +15,7 @@ public class UNetModelSwinTests
 
     static UNetModelSwin LoadReduced(string modelKey, string kwargsKey, UNetCodeBase codeBase)
     {
-        var section = ResShiftFixture.Config.GetProperty(modelKey);
+        var section = ResShiftFixture.ReadConfig().GetProperty(modelKey);
         var model = new UNetModelSwin(UNetModelSwinOptions.FromJson(section.GetProperty(kwargsKey), codeBase));
         Checkpoint.LoadInto(model, ResShiftFixture.File(section.GetProperty("file").GetString()!), strict: true);
         model.eval();
@@ -39,7 +39,7 @@ public class UNetModelSwinTests
     [TestCategory("Parity.ResShift")]
     public void FromJson_OfficialFullConfigs_EqualOfficialPresets()
     {
-        var full = ResShiftFixture.Config.GetProperty("official_full");
+        var full = ResShiftFixture.ReadConfig().GetProperty("official_full");
         Assert.AreEqual(Json(UNetModelSwinOptions.OfficialResShift), Json(UNetModelSwinOptions.FromJson(full.GetProperty("resshift_unet"))));
         Assert.AreEqual(Json(UNetModelSwinOptions.OfficialSinSR), Json(UNetModelSwinOptions.FromJson(full.GetProperty("sinsr_unet"))));
         Assert.AreEqual(Json(new UNetModelSwinOptions()), Json(UNetModelSwinOptions.OfficialResShift));
@@ -51,7 +51,7 @@ public class UNetModelSwinTests
     [TestCategory("Parity.ResShift")]
     public void Forward_FixtureModels_MatchReferenceOutputs()
     {
-        using var io = ResShiftFixture.Io();
+        using var io = ResShiftFixture.OpenIo();
         using var _ = no_grad();
         var x = io["fwd.x_t"]; var t = io["fwd.t"]; var lq = io["fwd.lq"];
         (string Model, string Kwargs, UNetCodeBase Code, string Expected)[] cases =
@@ -73,7 +73,7 @@ public class UNetModelSwinTests
     [TestCategory("Parity.ResShift")]
     public void CalculateMask_FixtureBlock_EqualsReferenceMask()
     {
-        var cfg = ResShiftFixture.Config.GetProperty("measured").GetProperty("swin_mask_block");
+        var cfg = ResShiftFixture.ReadConfig().GetProperty("measured").GetProperty("swin_mask_block");
         int window = cfg.GetProperty("window_size").GetInt32(), shift = cfg.GetProperty("shift_size").GetInt32();
         var size = cfg.GetProperty("x_size").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         using var model = LoadReduced("resshift_unet_A", "resshift_kwargs", UNetCodeBase.ResShift);
@@ -82,7 +82,7 @@ public class UNetModelSwinTests
         var block = model.named_modules().Select(m => m.module).OfType<SwinTransformerBlock>()
                          .FirstOrDefault(b => b.WindowSize == window && b.ShiftSize == shift);
         Assert.IsNotNull(block, $"no Swin block with window {window} and shift {shift}");
-        using var io = ResShiftFixture.Io();
+        using var io = ResShiftFixture.OpenIo();
         using var mask = block.CalculateMask(size[0], size[1]);
         TensorAssert.MaxAbsBelow(mask, io["swin.calculate_mask"], 0, "swin.calculate_mask");
     }
@@ -104,7 +104,7 @@ public class UNetModelSwinTests
     [TestCategory("Parity.ResShift")]
     public void LoadInto_MalformedCheckpoint_ThrowsCheckpointFormatException()
     {
-        var opts = UNetModelSwinOptions.FromJson(ResShiftFixture.Config.GetProperty("resshift_unet_A").GetProperty("resshift_kwargs"));
+        var opts = UNetModelSwinOptions.FromJson(ResShiftFixture.ReadConfig().GetProperty("resshift_unet_A").GetProperty("resshift_kwargs"));
         using var model = new UNetModelSwin(opts);
         var junk = Path.Combine(Path.GetTempPath(), $"hfdiff-unet-{Guid.NewGuid():N}.pth");
         File.WriteAllBytes(junk, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

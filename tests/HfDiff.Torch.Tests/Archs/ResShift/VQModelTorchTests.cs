@@ -15,7 +15,7 @@ public class VQModelTorchTests
 
     static VQModelTorch LoadReduced()
     {
-        var section = ResShiftFixture.Config.GetProperty("autoencoder");
+        var section = ResShiftFixture.ReadConfig().GetProperty("autoencoder");
         var model = new VQModelTorch(VQModelOptions.FromJson(section.GetProperty("kwargs")));
         Checkpoint.LoadInto(model, ResShiftFixture.File(section.GetProperty("file").GetString()!), strict: true);
         model.eval();
@@ -35,7 +35,7 @@ public class VQModelTorchTests
     [TestCategory("Parity.ResShift")]
     public void FromJson_OfficialFullConfig_EqualsOfficialPreset()
     {
-        var full = VQModelOptions.FromJson(ResShiftFixture.Config.GetProperty("official_full").GetProperty("autoencoder"));
+        var full = VQModelOptions.FromJson(ResShiftFixture.ReadConfig().GetProperty("official_full").GetProperty("autoencoder"));
         Assert.AreEqual(JsonSerializer.Serialize(VQModelOptions.Official), JsonSerializer.Serialize(full));
     }
 
@@ -43,7 +43,7 @@ public class VQModelTorchTests
     [TestCategory("Parity.ResShift")]
     public void EncodeQuantizeDecode_FixtureModel_MatchReference()
     {
-        using var io = ResShiftFixture.Io();
+        using var io = ResShiftFixture.OpenIo();
         using var model = LoadReduced();
         using var _ = no_grad();
 
@@ -84,7 +84,7 @@ public class VQModelTorchTests
     [TestCategory("Parity.ResShift")]
     public void LoadInto_MalformedCheckpoint_ThrowsCheckpointFormatException()
     {
-        using var model = new VQModelTorch(VQModelOptions.FromJson(ResShiftFixture.Config.GetProperty("autoencoder").GetProperty("kwargs")));
+        using var model = new VQModelTorch(VQModelOptions.FromJson(ResShiftFixture.ReadConfig().GetProperty("autoencoder").GetProperty("kwargs")));
         var junk = Path.Combine(Path.GetTempPath(), $"hfdiff-vq-{Guid.NewGuid():N}.pth");
         File.WriteAllText(junk, "PK not really a zip");
         try { StringAssert.Contains(Assert.ThrowsExactly<CheckpointFormatException>(() => Checkpoint.LoadInto(model, junk)).Message, junk); }

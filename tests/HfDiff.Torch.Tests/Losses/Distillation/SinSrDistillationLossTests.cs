@@ -6,7 +6,7 @@ using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
-using SamplerFixture = HfDiff.Torch.Tests.Samplers.ResShiftFixture;
+using SamplerFixture = HfDiff.Torch.Tests.ResShiftFixture;
 using ReplayDenoiser = HfDiff.Torch.Tests.Samplers.ReplayDenoiser;
 using ReplayNoise = HfDiff.Torch.Tests.Samplers.ReplayNoise;
 

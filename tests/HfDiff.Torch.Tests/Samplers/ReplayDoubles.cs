@@ -6,45 +6,6 @@ using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Tests.Samplers;
 
-/// <summary>The shared ResShift/SinSR fixture (io.safetensors + config.json), loaded once per test class.</summary>
-sealed class ResShiftFixture : IDisposable
-{
-    public ResShiftFixture()
-    {
-        Dir = TestPaths.Fixture("resshift");
-        Config = TestPaths.ReadConfig(Dir);
-        Io = new FixtureTensors(Path.Combine(Dir, "io.safetensors"));
-        ScheduleOptions = ScheduleOptionsFrom(Config.GetProperty("diffusion").GetProperty("kwargs"));
-    }
-
-    public string Dir { get; }
-    public JsonElement Config { get; }
-    public FixtureTensors Io { get; }
-    public ResShiftScheduleOptions ScheduleOptions { get; }
-
-    public Tensor this[string name] => Io[name];
-
-    /// <summary>The diffusion kwargs of config.json as our options (every field read from the fixture).</summary>
-    public static ResShiftScheduleOptions ScheduleOptionsFrom(JsonElement k) => new()
-    {
-        Sf = k.GetProperty("sf").GetInt32(),
-        ScheduleName = k.GetProperty("schedule_name").GetString()!,
-        Power = k.GetProperty("schedule_kwargs").GetProperty("power").GetDouble(),
-        EtasEnd = k.GetProperty("etas_end").GetDouble(),
-        Steps = k.GetProperty("steps").GetInt32(),
-        MinNoiseLevel = k.GetProperty("min_noise_level").GetDouble(),
-        Kappa = k.GetProperty("kappa").GetDouble(),
-        WeightedMse = k.GetProperty("weighted_mse").GetBoolean(),
-        PredictType = ResShiftPredictTypeNames.TryParse(k.GetProperty("predict_type").GetString()) ?? throw new AssertFailedException("predict_type"),
-        TimestepRespacing = k.GetProperty("timestep_respacing").ValueKind == JsonValueKind.Null ? null : k.GetProperty("timestep_respacing").GetInt32(),
-        ScaleFactor = k.GetProperty("scale_factor").GetDouble(),
-        NormalizeInput = k.GetProperty("normalize_input").GetBoolean(),
-        LatentFlag = k.GetProperty("latent_flag").GetBoolean(),
-    };
-
-    public void Dispose() => Io.Dispose();
-}
-
 /// <summary>Returns stored tensors in order and counts the draws.</summary>
 sealed class ReplayNoise(IReadOnlyList<Tensor> draws, bool allowExtraRandom = false) : INoiseSource
 {
