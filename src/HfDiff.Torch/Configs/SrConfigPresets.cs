@@ -19,45 +19,31 @@ public static class SrConfigPresets
     public static IReadOnlyList<string> Names { get; } = [SinSrName, ResShiftName, BundledName];
 
     /// <summary>SinSR one-step student (6 input channels: x_t and lq concatenated; no <c>lq_size</c>).</summary>
-    public static SrConfig SinSr { get; } = new()
+    public static SrConfig SinSr { get; } = Official(SinSrName, OfficialUnet(inChannels: 6, lqSize: null));
+
+    /// <summary>ResShift ×4 real-SR model (15 steps; 3 input channels, lq concatenated after an identity feature extractor).</summary>
+    public static SrConfig ResShift { get; } = Official(ResShiftName, OfficialUnet(inChannels: 3, lqSize: 64));
+
+    static SrConfig Official(string name, Dictionary<string, object?> unet) => new()
     {
-        Source = $"preset:{SinSrName}",
-        Model = new SrComponentConfig("models.unet.UNetModelSwin", new Dictionary<string, object?>
-        {
-            ["image_size"] = 64,
-            ["in_channels"] = 6,
-            ["model_channels"] = 160,
-            ["out_channels"] = 3,
-            ["cond_lq"] = true,
-            ["attention_resolutions"] = List(64, 32, 16, 8),
-            ["dropout"] = 0,
-            ["channel_mult"] = List(1, 2, 2, 4),
-            ["num_res_blocks"] = List(2, 2, 2, 2),
-            ["conv_resample"] = true,
-            ["dims"] = 2,
-            ["use_fp16"] = false,
-            ["num_head_channels"] = 32,
-            ["use_scale_shift_norm"] = true,
-            ["resblock_updown"] = false,
-            ["swin_depth"] = 2,
-            ["swin_embed_dim"] = 192,
-            ["window_size"] = 8,
-            ["mlp_ratio"] = 4,
-        }, new Dictionary<string, object?>()),
+        Source = $"preset:{name}",
+        Model = new SrComponentConfig("models.unet.UNetModelSwin", unet, new Dictionary<string, object?>()),
         DiffusionTarget = SrConfigReader.GaussianDiffusionTarget,
         Diffusion = OfficialDiffusion,
         DiffusionParams = OfficialDiffusionParams(),
         Autoencoder = VqF4(),
     };
 
-    /// <summary>ResShift ×4 real-SR model (15 steps; 3 input channels, lq concatenated after an identity feature extractor).</summary>
-    public static SrConfig ResShift { get; } = new()
+    /// <summary>
+    /// The <c>model.params</c> both official files share; they differ only in <c>in_channels</c> and ResShift's
+    /// <c>lq_size</c> (SinSR.yaml keeps the keys in another order, which a dictionary does not see).
+    /// </summary>
+    static Dictionary<string, object?> OfficialUnet(int inChannels, int? lqSize)
     {
-        Source = $"preset:{ResShiftName}",
-        Model = new SrComponentConfig("models.unet.UNetModelSwin", new Dictionary<string, object?>
+        var unet = new Dictionary<string, object?>
         {
             ["image_size"] = 64,
-            ["in_channels"] = 3,
+            ["in_channels"] = inChannels,
             ["model_channels"] = 160,
             ["out_channels"] = 3,
             ["attention_resolutions"] = List(64, 32, 16, 8),
@@ -75,13 +61,10 @@ public static class SrConfigPresets
             ["window_size"] = 8,
             ["mlp_ratio"] = 4,
             ["cond_lq"] = true,
-            ["lq_size"] = 64,
-        }, new Dictionary<string, object?>()),
-        DiffusionTarget = SrConfigReader.GaussianDiffusionTarget,
-        Diffusion = OfficialDiffusion,
-        DiffusionParams = OfficialDiffusionParams(),
-        Autoencoder = VqF4(),
-    };
+        };
+        if (lqSize is int l) unet["lq_size"] = l;
+        return unet;
+    }
 
     /// <summary>A preset by name (case-insensitive).</summary>
     public static SrConfig Get(string name) => name?.ToLowerInvariant() switch
