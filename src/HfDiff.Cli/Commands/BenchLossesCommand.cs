@@ -5,6 +5,7 @@ using HfDiff.Torch.Archs.HfDiff;
 using HfDiff.Torch.Losses;
 using HfDiff.Torch.Losses.Perceptual;
 using TorchSharp;
+using HfDiff.Torch.Archs.Vgg;
 using static TorchSharp.torch;
 
 namespace HfDiff.Cli.Commands;

@@ -14,6 +14,7 @@ using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.Core;
 using HfDiff.Torch.Training.HfDiff;
 using TorchSharp;
+using HfDiff.Torch.Archs.Vgg;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Tests.Training;

@@ -4,6 +4,7 @@
 // default. Paper: Johnson et al., "Perceptual Losses for Real-Time Style Transfer and Super-Resolution", ECCV 2016.
 using HfDiff.Torch.Assets;
 using TorchSharp;
+using HfDiff.Torch.Archs.Vgg;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Losses.Perceptual;

@@ -1,3 +1,4 @@
+using HfDiff.Torch.Archs.Vgg;
 namespace HfDiff.Torch.Losses.Perceptual;
 
 /// <summary>

@@ -57,22 +57,9 @@ public sealed class LpipsTrunk : nn.Module<Tensor, Tensor[]>
     }
 
     /// <summary>torchvision <c>vgg16().features</c>; slices [0:4],[4:9],[9:16],[16:23],[23:30] (relu1_2..relu5_3).</summary>
-    public static LpipsTrunk Vgg16()
-    {
-        var layers = new List<nn.Module<Tensor, Tensor>>();
-        int inChannels = 3;
-        foreach (var (width, convs) in new[] { (64, 2), (128, 2), (256, 3), (512, 3), (512, 3) })
-        {
-            for (int i = 0; i < convs; i++)
-            {
-                layers.Add(nn.Conv2d(inChannels, width, 3, padding: 1));
-                layers.Add(Relu());
-                inChannels = width;
-            }
-            layers.Add(nn.MaxPool2d(2, 2));
-        }
-        return new LpipsTrunk("vgg16", [.. layers], [4, 9, 16, 23, 30], [64, 128, 256, 512, 512]);
-    }
+    public static LpipsTrunk Vgg16() =>
+        // pool5 (index 30) is not part of any slice.
+        new("vgg16", [.. Archs.Vgg.Vgg16Features.TorchvisionLayers(inplaceRelu: true).Take(30)], [4, 9, 16, 23, 30], [64, 128, 256, 512, 512]);
 
     // torchvision's ReLU(inplace=True): saves one activation-sized allocation per conv (at 512x512, VGG's first block
     // writes 64 MiB per activation), with identical values; autograd is unaffected (conv backward needs its input).

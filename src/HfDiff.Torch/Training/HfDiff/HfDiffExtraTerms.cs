@@ -10,6 +10,7 @@ using HfDiff.Torch.Losses.Distillation;
 using HfDiff.Torch.Losses.Perceptual;
 using HfDiff.Torch.Metrics.Lpips;
 using TorchSharp;
+using HfDiff.Torch.Archs.Vgg;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Training.HfDiff;

@@ -2,6 +2,7 @@ using HfDiff.Torch.Archs.Dinov2;
 using HfDiff.Torch.Archs.HfDiff;
 using HfDiff.Torch.Losses.Perceptual;
 using HfDiff.Torch.Metrics.Lpips;
+using HfDiff.Torch.Archs.Vgg;
 
 namespace HfDiff.Torch.Training.HfDiff;
 

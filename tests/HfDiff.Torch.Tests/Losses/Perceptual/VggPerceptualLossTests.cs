@@ -5,6 +5,7 @@ using HfDiff.Torch.Losses.Perceptual;
 using HfDiff.Torch.Weights;
 using TorchSharp;
 using TorchSharp.PyBridge;
+using HfDiff.Torch.Archs.Vgg;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Tests.Losses.Perceptual;

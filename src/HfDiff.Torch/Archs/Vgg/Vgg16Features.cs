@@ -6,7 +6,8 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace HfDiff.Torch.Losses.Perceptual;
+
+namespace HfDiff.Torch.Archs.Vgg;
 
 /// <summary>
 /// The convolutional part of torchvision's VGG16: 13 3×3 convolutions with ReLU and 5 2×2 max-pools, 31 layers whose
@@ -34,17 +35,26 @@ public sealed class Vgg16Features : nn.Module<Tensor, Tensor>
 
     public Vgg16Features() : base(nameof(Vgg16Features))
     {
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        features = nn.Sequential(TorchvisionLayers(inplaceRelu: false).Select((m, i) => ($"{i}", m)).ToArray());
+        RegisterComponents();
+    }
+
+    /// <summary>
+    /// torchvision's <c>vgg16().features</c> layers in order (index = key in <c>features.{i}</c>): the one definition of
+    /// the VGG16 stack, used here and by the LPIPS trunk (which runs the first 30 with in-place ReLUs).
+    /// </summary>
+    public static List<nn.Module<Tensor, Tensor>> TorchvisionLayers(bool inplaceRelu)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
         long inChannels = 3;
         foreach (var c in Config)
         {
-            if (c < 0) { layers.Add(($"{layers.Count}", nn.MaxPool2d(2, 2))); continue; }
-            layers.Add(($"{layers.Count}", nn.Conv2d(inChannels, c, 3, padding: 1)));
-            layers.Add(($"{layers.Count}", nn.ReLU(inplace: false)));
+            if (c < 0) { layers.Add(nn.MaxPool2d(2, 2)); continue; }
+            layers.Add(nn.Conv2d(inChannels, c, 3, padding: 1));
+            layers.Add(nn.ReLU(inplace: inplaceRelu));
             inChannels = c;
         }
-        features = nn.Sequential(layers);
-        RegisterComponents();
+        return layers;
     }
 
     /// <summary>Index of a BasicSR layer name; throws listing the valid names.</summary>
