@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -34,7 +33,7 @@ public static class ImageQualityBatching
         var wrapped = parts.Select(Enable).ToArray();
         if (wrapped.SequenceEqual(parts, ReferenceEqualityComparer.Instance)) return chain;
         // Keep each part's scope (training/scoring) as loaded; the field is private in ML.NET 5.
-        var scopes = typeof(TransformerChain<ITransformer>).GetField("_scopes", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(chain) as TransformerScope[];
+        var scopes = Common.MLNetInternals.ScopesOf(chain);
         return scopes is not null && scopes.Length == wrapped.Length
             ? new TransformerChain<ITransformer>(wrapped, scopes)
             : new TransformerChain<ITransformer>(wrapped);
