@@ -14,7 +14,7 @@ public static class HfDiffCatalog
         public ImageQualityTransforms ImageQuality => new(catalog);
 
         /// <summary>
-        /// Super-resolves <paramref name="inputColumnName"/> (MLImage of any size, or image paths) into an MLImage column
+        /// Super-resolves <paramref name="inputColumnName"/> (MLImage of any or a fixed size, or image paths) into an MLImage column
         /// <paramref name="outputColumnName"/>; <paramref name="options"/> picks the model, checkpoints, steps, device and tiling.
         /// </summary>
         public SuperResolveEstimator SuperResolve(string outputColumnName, string? inputColumnName = null, Torch.Pipelines.SuperResolverOptions? options = null, long maxPixels = 64L * 1024 * 1024) =>
@@ -55,13 +55,27 @@ public static class HfDiffCatalog
     {
         /// <summary>
         /// <c>Model.Load</c>, with the image-quality scorers of the model scoring in batches again
-        /// (<see cref="ImageQualityBatching.Enable"/>); plain <c>Load</c> gives the same scores row by row.
+        /// (<see cref="ImageQualityBatching.Enable"/>); plain <c>Load</c> gives the same scores row by row. It also
+        /// registers the fixed-size image columns (e.g. from <c>ResizeImages</c>) that reach the HfDiff transforms of the
+        /// model, which a model loaded with plain <c>Load</c> in a new process needs before it reads such a column.
         /// </summary>
         public ITransformer LoadWithBatchedScoring(string filePath, out DataViewSchema inputSchema) =>
-            ImageQualityBatching.Enable(catalog.Load(filePath, out inputSchema));
+            Prepared(catalog.Load(filePath, out inputSchema), inputSchema);
 
         /// <inheritdoc cref="LoadWithBatchedScoring(ModelOperationsCatalog, string, out DataViewSchema)"/>
         public ITransformer LoadWithBatchedScoring(Stream stream, out DataViewSchema inputSchema) =>
-            ImageQualityBatching.Enable(catalog.Load(stream, out inputSchema));
+            Prepared(catalog.Load(stream, out inputSchema), inputSchema);
+    }
+
+    static ITransformer Prepared(ITransformer model, DataViewSchema? inputSchema)
+    {
+        // Needs the input schema saved with the model (Model.Save(model, data.Schema, path)); a model saved without one,
+        // or one its parts refuse, is returned as loaded (its Transform reports a schema error itself).
+        if (inputSchema is not null)
+        {
+            try { Imaging.SizedImageTypes.RegisterColumns(model, inputSchema); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException) { }
+        }
+        return ImageQualityBatching.Enable(model);
     }
 }

@@ -5,7 +5,7 @@ namespace HfDiff.MLNet.Degradation;
 /// <summary>Options of the degradation transform: HR column in, LR (and cropped GT) columns out, Real-ESRGAN settings, seed.</summary>
 public sealed class DegradeOptions
 {
-    /// <summary>HR images: MLImage (any size) or file paths.</summary>
+    /// <summary>HR images: MLImage (any size, or a fixed size as ResizeImages gives) or file paths.</summary>
     public string InputColumnName { get; set; } = "Image";
 
     /// <summary>Receives the degraded low-resolution MLImage.</summary>

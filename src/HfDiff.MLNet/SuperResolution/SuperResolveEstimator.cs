@@ -8,7 +8,7 @@ using Microsoft.ML.Transforms.Image;
 namespace HfDiff.MLNet.SuperResolution;
 
 /// <summary>
-/// Super-resolves an image column (MLImage of any size, or file paths) into a new MLImage column with a one-step
+/// Super-resolves an image column (MLImage of any or a fixed size, or file paths) into a new MLImage column with a one-step
 /// (SinSR, or a student trained with HF-Diff's terms) or multi-step (ResShift) latent diffusion model loaded from its
 /// checkpoints (by default the official SinSR/ResShift files).
 /// </summary>

@@ -5,7 +5,7 @@ namespace HfDiff.MLNet.SuperResolution;
 /// <summary>Options of the SR transform: columns plus the super-resolver's settings (checkpoints, steps, device, tiling, seed).</summary>
 public sealed class SuperResolveOptions
 {
-    /// <summary>Column of low-resolution images: MLImage (any size) or a file path.</summary>
+    /// <summary>Column of low-resolution images: MLImage (any size, or a fixed size as ResizeImages gives) or a file path.</summary>
     public string InputColumnName { get; set; } = "Image";
 
     /// <summary>Column that receives the super-resolved MLImage (×4 for the official models).</summary>

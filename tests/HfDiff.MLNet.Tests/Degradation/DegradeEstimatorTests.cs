@@ -1,10 +1,12 @@
 using HfDiff.MLNet;
 using HfDiff.MLNet.Imaging;
+using HfDiff.MLNet.Tests.Common;
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Data.SrPairs;
 using HfDiff.Torch.Degradations;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 
 namespace HfDiff.MLNet.Tests.Degradation;
 
@@ -12,6 +14,7 @@ namespace HfDiff.MLNet.Tests.Degradation;
 public class DegradeEstimatorTests
 {
     public sealed class PathRow { public string Hr { get; set; } = ""; }
+    public sealed class AnyImageRow { [AnyImage] public MLImage? Hr { get; set; } }
 
     static List<PathRow> Rows()
     {
@@ -63,6 +66,31 @@ public class DegradeEstimatorTests
         CollectionAssert.AreEqual(Pixels(a[0]), Pixels(b[0]));
         CollectionAssert.AreNotEqual(Pixels(a[0]), Pixels(c[0]));
         Assert.AreEqual(24, a[0].Width);
+    }
+
+    [TestMethod]
+    public void Degrade_ResizeImagesColumn_AcceptedAndEqualsTheSamePixelsInAnAnySizeColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Rows());
+        var resize = ml.Transforms.LoadImages("HrImage", null, "Hr").Append(ml.Transforms.ResizeImages("HrSized", imageWidth: 112, imageHeight: 104, inputColumnName: "HrImage"));
+        var degrade = ml.Transforms.Degrade("Lr", "HrSized", "Gt", gtSize: 96, seed: 5);
+        Assert.IsTrue(degrade.GetOutputSchema(resize.GetOutputSchema(TestData.ShapeOf(data))).Any(c => c.Name == "Lr"));
+        var scored = resize.Append(degrade).Fit(data).Transform(data);
+        Assert.AreEqual(new ImageDataViewType(104, 112), scored.Schema["HrSized"].Type);
+        var hr = TestData.Images(scored, "HrSized");
+        var lr = scored.GetColumn<MLImage>("Lr").ToList();
+
+        // Image rows are seeded by their pixels, so the same pixels in a column of any size give the same LR.
+        AnyImageAttribute.EnsureRegistered();
+        var anySize = ml.Data.LoadFromEnumerable(hr.Select(h => new AnyImageRow { Hr = h }).ToList());
+        Assert.AreEqual(new ImageDataViewType(), anySize.Schema["Hr"].Type);
+        var expected = ml.Transforms.Degrade("Lr", "Hr", "Gt", gtSize: 96, seed: 5).Fit(anySize).Transform(anySize).GetColumn<MLImage>("Lr").ToList();
+        for (int i = 0; i < hr.Count; i++)
+        {
+            Assert.AreEqual(24, lr[i].Width); Assert.AreEqual(24, lr[i].Height);
+            CollectionAssert.AreEqual(Pixels(expected[i]), Pixels(lr[i]), $"LR row {i}");
+        }
     }
 
     [TestMethod]

@@ -1,5 +1,7 @@
 using HfDiff.MLNet;
+using HfDiff.MLNet.Tests.Common;
 using HfDiff.MLNet.ImageQuality;
+using HfDiff.MLNet.Imaging;
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Metrics;
@@ -58,14 +60,79 @@ public class ImageQualityEstimatorTests
     }
 
     [TestMethod]
-    public void Fit_SizedImageColumn_ThrowsSchemaMismatchNamingIt()
+    public void Score_SizedImageColumnsFromEnumerable_EqualPathColumns()
     {
         var ml = new MLContext();
         var pairs = Pairs();
+        // [ImageType(128, 128)] gives image columns of a fixed size, as ResizeImages does.
         var sized = ml.Data.LoadFromEnumerable(pairs.Select(p => new ImagePair { Sr = MLImage.CreateFromFile(p.Sr), Gt = MLImage.CreateFromFile(p.Gt) }).ToList());
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.ImageQuality.Ssim("Ssim", "Sr", "Gt").Fit(sized));
-        StringAssert.Contains(e.Message, "Schema mismatch for input column 'Sr'");
-        StringAssert.Contains(e.Message, "any size");
+        Assert.AreEqual(new ImageDataViewType(128, 128), sized.Schema["Sr"].Type);
+        var fromSized = ml.Transforms.ImageQuality.Ssim("Ssim", "Sr", "Gt").Fit(sized).Transform(sized).GetColumn<float>("Ssim").ToArray();
+        var paths = ml.Data.LoadFromEnumerable(pairs);
+        var fromPaths = ml.Transforms.ImageQuality.Ssim("Ssim", "Sr", "Gt").Fit(paths).Transform(paths).GetColumn<float>("Ssim").ToArray();
+        CollectionAssert.AreEqual(fromPaths, fromSized);
+    }
+
+    [TestMethod]
+    public void Score_ResizeImagesColumns_AcceptedScoredAsTheirPixelsAndSurviveSaveLoad()
+    {
+        var ml = new MLContext(seed: 1);
+        var pairs = Pairs();
+        var paths = ml.Data.LoadFromEnumerable(pairs);
+        var resize = ml.Transforms.LoadImages("SrImage", null, "Sr").Append(ml.Transforms.LoadImages("GtImage", null, "Gt"))
+            .Append(ml.Transforms.ResizeImages("SrSized", imageWidth: 96, imageHeight: 80, inputColumnName: "SrImage"))
+            .Append(ml.Transforms.ResizeImages("GtSized", imageWidth: 96, imageHeight: 80, inputColumnName: "GtImage"));
+        var scorers = ml.Transforms.ImageQuality.Psnr("Psnr", "SrSized", "GtSized", testYChannel: true, colorSpace: "ycbcr")
+            .Append(ml.Transforms.ImageQuality.Ssim("Ssim", "SrSized", "GtSized"));
+        var resized = resize.Fit(paths).Transform(paths);
+        Assert.AreEqual(new ImageDataViewType(80, 96), resized.Schema["SrSized"].Type);
+        // The estimators' schema propagation accepts the sized columns too.
+        var shape = scorers.GetOutputSchema(resize.GetOutputSchema(TestData.ShapeOf(paths)));
+        Assert.IsTrue(shape.Any(c => c.Name == "Ssim"));
+
+        var model = resize.Append(scorers).Fit(paths);
+        var scored = model.Transform(paths);
+        var psnr = scored.GetColumn<float>("Psnr").ToArray();
+        var ssim = scored.GetColumn<float>("Ssim").ToArray();
+        var sr = TestData.Images(scored, "SrSized");
+        var gt = TestData.Images(scored, "GtSized");
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            Assert.AreEqual(96, sr[i].Width); Assert.AreEqual(80, sr[i].Height);
+            using var d = MLImageTensor.ToTensor(sr[i]);
+            using var r = MLImageTensor.ToTensor(gt[i]);
+            Assert.AreEqual((float)Psnr.Compute(d, r, new PsnrOptions { TestYChannel = true, ColorSpace = YChannelColorSpace.YCbCr }), psnr[i], 0f, $"psnr row {i}");
+            Assert.AreEqual((float)Ssim.Compute(d, r), ssim[i], 0f, $"ssim row {i}");
+        }
+
+        var path = Path.Combine(Path.GetTempPath(), $"hfdiff-iqsized-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, null, path);
+        var reloaded = new MLContext().Model.Load(path, out _).Transform(paths).GetColumn<float>("Psnr").ToArray();
+        File.Delete(path);
+        CollectionAssert.AreEqual(psnr, reloaded);
+    }
+
+    /// <summary>
+    /// A model loaded in a new process has not registered its fixed image sizes with ML.NET yet; LoadWithBatchedScoring
+    /// does it from the saved input schema (sizes no other test uses, so nothing registered them before).
+    /// </summary>
+    [TestMethod]
+    public void LoadWithBatchedScoring_RegistersTheFixedImageSizesOfTheModel()
+    {
+        static bool Known(int h, int w) => (bool)typeof(DataViewTypeManager)
+            .GetMethod("Knows", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, [typeof(DataViewType)])!
+            .Invoke(null, [new ImageDataViewType(h, w)])!;
+        var ml = new MLContext();
+        var paths = ml.Data.LoadFromEnumerable(Pairs());
+        var model = ml.Transforms.LoadImages("SrImage", null, "Sr").Append(ml.Transforms.ResizeImages("SrSized", imageWidth: 77, imageHeight: 53, inputColumnName: "SrImage"))
+            .Append(ml.Transforms.ResizeImages("SrSmall", imageWidth: 41, imageHeight: 39, inputColumnName: "SrSized")).Fit(paths);
+        Assert.IsFalse(Known(53, 77), "53×77 registered before the test");
+        var path = Path.Combine(Path.GetTempPath(), $"hfdiff-sizes-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, paths.Schema, path);
+        try { ml.Model.LoadWithBatchedScoring(path, out _); }
+        finally { File.Delete(path); }
+        Assert.IsTrue(Known(53, 77));
+        Assert.IsTrue(Known(39, 41));
     }
 
     [TestMethod]

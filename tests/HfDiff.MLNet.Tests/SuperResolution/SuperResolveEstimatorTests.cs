@@ -1,11 +1,13 @@
 using HfDiff.MLNet;
 using HfDiff.MLNet.Imaging;
+using HfDiff.MLNet.Tests.Common;
 using HfDiff.Tests.Common;
 using HfDiff.Torch.Archs.ResShift;
 using HfDiff.Torch.Imaging;
 using HfDiff.Torch.Pipelines;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 using static TorchSharp.torch;
 
 namespace HfDiff.MLNet.Tests.SuperResolution;
@@ -88,6 +90,35 @@ public class SuperResolveEstimatorTests
         for (int i = 0; i < rows.Count; i++) CollectionAssert.AreEqual(Pixels(outputs[i]), Pixels(reloaded[i]), $"reloaded row {i}");
         File.Delete(path);
         foreach (var r in rows) File.Delete(r.Lr);
+    }
+
+    [TestMethod]
+    [TestCategory("Parity.ResShift")]
+    public void SuperResolve_ResizeImagesColumn_AcceptedAndEqualsDirectSuperResolverOnItsPixels()
+    {
+        var options = FixtureOptions();
+        var rows = LrFiles();
+        try
+        {
+            var ml = new MLContext(seed: 1);
+            var data = ml.Data.LoadFromEnumerable(rows);
+            var resize = ml.Transforms.LoadImages("LrImage", null, "Lr").Append(ml.Transforms.ResizeImages("LrSized", imageWidth: 24, imageHeight: 16, inputColumnName: "LrImage"));
+            var sr = ml.Transforms.SuperResolve("Sr", "LrSized", options);
+            Assert.IsTrue(sr.GetOutputSchema(resize.GetOutputSchema(TestData.ShapeOf(data))).Any(c => c.Name == "Sr"));
+            var scored = resize.Append(sr).Fit(data).Transform(data);
+            Assert.AreEqual(new ImageDataViewType(16, 24), scored.Schema["LrSized"].Type);
+            var lr = TestData.Images(scored, "LrSized");
+            var outputs = scored.GetColumn<MLImage>("Sr").ToList();
+            using var direct = new SuperResolver(options);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                using var t = MLImageTensor.ToTensor(lr[i]);
+                using var expected = direct.SuperResolve(t);
+                Assert.AreEqual(96, outputs[i].Width); Assert.AreEqual(64, outputs[i].Height);
+                CollectionAssert.AreEqual(Pixels(MLImageTensor.FromTensor(expected)), Pixels(outputs[i]), $"row {i}");
+            }
+        }
+        finally { foreach (var r in rows) File.Delete(r.Lr); }
     }
 
     [TestMethod]
