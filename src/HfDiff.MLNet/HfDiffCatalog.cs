@@ -15,10 +15,16 @@ public static class HfDiffCatalog
 
         /// <summary>
         /// Super-resolves <paramref name="inputColumnName"/> (MLImage of any or a fixed size, or image paths) into an MLImage column
-        /// <paramref name="outputColumnName"/>; <paramref name="options"/> picks the model, checkpoints, steps, device and tiling.
+        /// <paramref name="outputColumnName"/>; <paramref name="options"/> picks the model, checkpoints, steps and tiling;
+        /// <paramref name="device"/> (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>; see <see cref="SuperResolveOptions.Device"/>)
+        /// wins over MLContext.GpuDeviceId, null leaves the choice to it.
         /// </summary>
-        public SuperResolveEstimator SuperResolve(string outputColumnName, string? inputColumnName = null, Torch.Pipelines.SuperResolverOptions? options = null, long maxPixels = 64L * 1024 * 1024) =>
-            new(catalog, new SuperResolveOptions { OutputColumnName = outputColumnName, InputColumnName = inputColumnName ?? outputColumnName, Resolver = options ?? new(), MaxPixels = maxPixels });
+        public SuperResolveEstimator SuperResolve(string outputColumnName, string? inputColumnName = null, Torch.Pipelines.SuperResolverOptions? options = null,
+            long maxPixels = 64L * 1024 * 1024, string? device = null) =>
+            new(catalog, new SuperResolveOptions
+            {
+                OutputColumnName = outputColumnName, InputColumnName = inputColumnName ?? outputColumnName, Resolver = options ?? new(), MaxPixels = maxPixels, Device = device,
+            });
 
         /// <summary>
         /// Degrades HR images (<paramref name="inputColumnName"/>: MLImage or paths) into LR images with Real-ESRGAN's

@@ -2,7 +2,10 @@ using Microsoft.ML.Runtime;
 
 namespace HfDiff.MLNet.Common;
 
-/// <summary>Picks the torch device: an explicit option wins; else MLContext.GpuDeviceId (with FallbackToCpu); else CPU.</summary>
+/// <summary>
+/// Picks the torch device: an explicit option wins (<c>"cpu"</c> too: null or blank is "unset", never <c>"cpu"</c>);
+/// else MLContext.GpuDeviceId (with FallbackToCpu); else CPU.
+/// </summary>
 internal static class DeviceSelection
 {
     public static string Resolve(string? explicitDevice, IHostEnvironment env)

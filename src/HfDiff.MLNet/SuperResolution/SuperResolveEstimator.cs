@@ -28,14 +28,28 @@ public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
         if (options.Resolver.Steps is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Resolver.Steps must be >= 1; got {options.Resolver.Steps}.");
         _catalog = catalog;
         _options = options;
-        var env = MLNetInternals.EnvironmentOf(catalog);
-        var resolver = options.Resolver;
-        // The default device ("cpu") defers to the MLContext's GpuDeviceId / FallbackToCpu.
-        if (resolver.Device == new SuperResolverOptions().Device)
-            resolver = resolver with { Device = DeviceSelection.Resolve(null, env) };
+        var resolver = options.Resolver with { Device = ResolveDevice(options, MLNetInternals.EnvironmentOf(catalog)) };
         _config = new SuperResolveConfig { Resolver = resolver, MaxPixels = options.MaxPixels };
         AnyImageAttribute.EnsureRegistered();
     }
+
+    /// <summary>The torch device the transform runs on (as resolved when the estimator was created).</summary>
+    internal string Device => _config.Resolver.Device;
+
+    /// <summary>
+    /// <see cref="SuperResolveOptions.Device"/> when set (an explicit <c>"cpu"</c> too); else the resolver's device when it
+    /// is not <see cref="SuperResolverOptions"/>' default <c>"cpu"</c> (which cannot be told from unset); else
+    /// MLContext.GpuDeviceId / FallbackToCpu, CPU when unset. An unknown or unavailable device throws here.
+    /// </summary>
+    internal static string ResolveDevice(SuperResolveOptions options, Microsoft.ML.Runtime.IHostEnvironment env)
+    {
+        var resolverDevice = options.Resolver.Device;
+        var explicitDevice = options.Device ?? (resolverDevice == DefaultResolverDevice ? null : resolverDevice);
+        return DeviceSelection.Resolve(explicitDevice, env);
+    }
+
+    /// <summary><see cref="SuperResolverOptions.Device"/>'s default, taken as "unset".</summary>
+    internal static readonly string DefaultResolverDevice = new SuperResolverOptions().Device;
 
     public SuperResolveTransformer Fit(IDataView input)
     {

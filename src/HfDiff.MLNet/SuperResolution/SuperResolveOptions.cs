@@ -12,10 +12,19 @@ public sealed class SuperResolveOptions
     public string OutputColumnName { get; set; } = "SuperResolved";
 
     /// <summary>
-    /// Model, checkpoints, steps (1 = one-step SinSR/HF-Diff, 15 = ResShift), seed, tiling. When <see cref="SuperResolverOptions.Device"/>
-    /// is left at its default, MLContext.GpuDeviceId / FallbackToCpu decide.
+    /// Model, checkpoints, steps (1 = one-step SinSR/HF-Diff, 15 = ResShift), seed, tiling. Its
+    /// <see cref="SuperResolverOptions.Device"/> counts only when it is not the default <c>"cpu"</c> (a record default
+    /// cannot be told from a value set to it); set <see cref="Device"/> instead.
     /// </summary>
     public SuperResolverOptions Resolver { get; set; } = new();
+
+    /// <summary>
+    /// Torch device of the transform (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>); it wins over
+    /// MLContext.GpuDeviceId, an explicit <c>"cpu"</c> too. Null (unset) → <see cref="SuperResolverOptions.Device"/> of
+    /// <see cref="Resolver"/> when it is not the default <c>"cpu"</c>, else MLContext.GpuDeviceId / FallbackToCpu
+    /// (CPU when neither is set). An unavailable device is refused when the estimator is created.
+    /// </summary>
+    public string? Device { get; set; }
 
     /// <summary>Input images above this many pixels are refused before decoding.</summary>
     public long MaxPixels { get; set; } = Torch.Imaging.ImageReadOptions.Default.MaxPixels;

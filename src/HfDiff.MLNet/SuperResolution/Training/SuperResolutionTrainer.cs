@@ -120,11 +120,11 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
                 ModelDirectory = _options.Resolver.ModelDirectory ?? _options.ModelDirectory,
                 Unet = unetOptions, Autoencoder = vqOptions,
                 Steps = _options.Resolver.Steps ?? (_student ? 1 : null),
-                Device = _options.Device is not null && _options.Resolver.Device == new SuperResolverOptions().Device ? device : _options.Resolver.Device,
             };
             return new SuperResolveEstimator(_context.Transforms, new SuperResolveOptions
             {
                 InputColumnName = SrInputColumn, OutputColumnName = _options.OutputColumnName, Resolver = resolver, MaxPixels = _options.MaxPixels,
+                Device = TransformDevice(_options, device),
             }).Fit(input);
         }
         finally
@@ -135,6 +135,14 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="SuperResolveOptions.Device"/> of the returned transform: null when <see cref="SuperResolutionTrainerOptions.Resolver"/>
+    /// names a device (not its default "cpu": it then applies) or when <see cref="SuperResolutionTrainerOptions.Device"/> is unset
+    /// (MLContext decides, as it did for training); else the training device, so an explicit <c>"cpu"</c> holds for the transform too.
+    /// </summary>
+    internal static string? TransformDevice(SuperResolutionTrainerOptions options, string trainingDevice) =>
+        options.Resolver.Device != SuperResolveEstimator.DefaultResolverDevice || options.Device is null ? null : trainingDevice;
 
     /// <summary>The networks, objective and loop of <c>hfdiff train</c> (<see cref="SrTrainingSetup"/>); returns the EMA state-dict file.</summary>
     string Train(IChannel ch, SrTrainingSetup setup, string device, string output, IReadOnlyList<string> files, Func<bool> cancelled,

@@ -39,7 +39,7 @@ public abstract class SuperResolutionTrainerOptions
     public string? ModelDirectory { get; set; }
 
     /// <summary>Torch device of the training (and of the returned transform unless <see cref="SuperResolverOptions.Device"/> is set in
-    /// <see cref="Resolver"/>); null → MLContext.GpuDeviceId / FallbackToCpu.</summary>
+    /// <see cref="Resolver"/>); an explicit <c>"cpu"</c> wins over MLContext.GpuDeviceId too. Null → MLContext.GpuDeviceId / FallbackToCpu.</summary>
     public string? Device { get; set; }
 
     /// <summary>Overrides <c>train.iterations</c> (optimizer steps in total, counting those of a resumed run); null keeps the YAML's.</summary>
