@@ -55,6 +55,8 @@ public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         var kind = SchemaChecks.ImageColumn(input.Schema, _options.InputColumnName);
+        // The resolver is built at the first row; its weight files are checked now, as ApplyOnnxModel checks its model.
+        SuperResolveWeights.RequirePresent(_config.Resolver);
         var chain = ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), SuperResolveColumns.Config,
             [(SuperResolveColumns.Input, _options.InputColumnName)],
             env => kind == ImageColumnKind.Image

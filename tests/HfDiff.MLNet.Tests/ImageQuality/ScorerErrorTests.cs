@@ -46,6 +46,30 @@ public class ScorerErrorTests
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>Every learned scorer builds its network at Fit, so a missing weight file fails there, named.</summary>
+    [TestMethod]
+    [DataRow("lpips-vgg", "vgg16-397923af.pth")]
+    [DataRow("musiq", "musiq_koniq_ckpt-e95806b9.pth")]
+    [DataRow("clipiqa", "RN50.pt")]
+    [DataRow("clipiqa+", "RN50.pt")]
+    public void Fit_LearnedScorerWeightsMissing_ThrowModelAssetMissingAtFit(string metric, string file)
+    {
+        var ml = new MLContext();
+        var dir = EmptyDir();
+        try
+        {
+            var data = SamplePairs(ml);
+            var full = Torch.Metrics.MetricRegistry.ModeOf(metric) == Torch.Metrics.MetricMode.FullReference;
+            var estimator = ml.Transforms.ImageQuality.Score(new ImageQualityScorerOptions
+            {
+                Metric = metric, OutputColumnName = "Score", DistortedColumnName = "Sr", ReferenceColumnName = full ? "Gt" : null, ModelDirectory = dir,
+            });
+            var e = Assert.ThrowsExactly<ModelAssetMissingException>(() => estimator.Fit(data));
+            StringAssert.Contains(e.Message, file);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [TestMethod]
     public void Fit_NiqeParametersMissing_ThrowsAtFit()
     {
