@@ -1,4 +1,6 @@
 using HfDiff.MLNet.Common;
+using HfDiff.Torch.Metrics;
+using HfDiff.Torch.Metrics.Lpips;
 using Microsoft.ML;
 
 namespace HfDiff.MLNet.ImageQuality;
@@ -21,20 +23,33 @@ public sealed class ImageQualityTransforms
     /// <summary>PSNR (dB) of <paramref name="distortedColumnName"/> against <paramref name="referenceColumnName"/>.</summary>
     public ImageQualityEstimator Psnr(string outputColumnName, string distortedColumnName, string referenceColumnName,
         bool testYChannel = false, string colorSpace = "yiq", int cropBorder = 0) =>
-        Score(Fr("psnr", outputColumnName, distortedColumnName, referenceColumnName, testYChannel, colorSpace, cropBorder));
+        Score(Fr(Metrics.Psnr, outputColumnName, distortedColumnName, referenceColumnName, testYChannel, colorSpace, cropBorder));
+
+    /// <summary>
+    /// <see cref="Psnr(string, string, string, bool, string, int)"/> with the luma of <paramref name="colorSpace"/> typed
+    /// (it applies when <paramref name="testYChannel"/> is true).
+    /// </summary>
+    public ImageQualityEstimator Psnr(string outputColumnName, string distortedColumnName, string referenceColumnName,
+        YChannelColorSpace colorSpace, bool testYChannel = false, int cropBorder = 0) =>
+        Psnr(outputColumnName, distortedColumnName, referenceColumnName, testYChannel, Name(colorSpace), cropBorder);
 
     /// <summary>SSIM (pyiqa: Y channel by default, float64, 'valid' Gaussian filtering).</summary>
     public ImageQualityEstimator Ssim(string outputColumnName, string distortedColumnName, string referenceColumnName,
         bool testYChannel = true, string colorSpace = "yiq", int cropBorder = 0, bool downsample = false)
     {
-        var o = Fr("ssim", outputColumnName, distortedColumnName, referenceColumnName, testYChannel, colorSpace, cropBorder);
+        var o = Fr(Metrics.Ssim, outputColumnName, distortedColumnName, referenceColumnName, testYChannel, colorSpace, cropBorder);
         o.MetricSettings["downsample"] = downsample ? "true" : "false";
         return Score(o);
     }
 
+    /// <summary><see cref="Ssim(string, string, string, bool, string, int, bool)"/> with the luma of <paramref name="colorSpace"/> typed.</summary>
+    public ImageQualityEstimator Ssim(string outputColumnName, string distortedColumnName, string referenceColumnName,
+        YChannelColorSpace colorSpace, bool testYChannel = true, int cropBorder = 0, bool downsample = false) =>
+        Ssim(outputColumnName, distortedColumnName, referenceColumnName, testYChannel, Name(colorSpace), cropBorder, downsample);
+
     /// <summary>NIQE (no reference, lower is better); needs the NIQE parameter file in the model directory.</summary>
     public ImageQualityEstimator Niqe(string outputColumnName, string inputColumnName, string? modelDirectory = null) =>
-        Score(new ImageQualityScorerOptions { Metric = "niqe", OutputColumnName = outputColumnName, DistortedColumnName = inputColumnName, ModelDirectory = modelDirectory });
+        Score(new ImageQualityScorerOptions { Metric = Metrics.Niqe, OutputColumnName = outputColumnName, DistortedColumnName = inputColumnName, ModelDirectory = modelDirectory });
 
     /// <summary>
     /// LPIPS v0.1 distance of <paramref name="distortedColumnName"/> to <paramref name="referenceColumnName"/> (lower is
@@ -47,18 +62,23 @@ public sealed class ImageQualityTransforms
         {
             Metric = net.ToLowerInvariant() switch
             {
-                "alex" => "lpips",
-                "vgg" => "lpips-vgg",
+                "alex" => Metrics.Lpips,
+                "vgg" => Metrics.LpipsVgg,
                 _ => throw new ArgumentOutOfRangeException(nameof(net), net, $"net must be alex or vgg; got '{net}'."),
             },
             OutputColumnName = outputColumnName, DistortedColumnName = distortedColumnName, ReferenceColumnName = referenceColumnName,
             ModelDirectory = modelDirectory, BatchSize = batchSize, Device = device,
         });
 
+    /// <summary><see cref="Lpips(string, string, string, string, string?, int, string?)"/> with the network typed.</summary>
+    public ImageQualityEstimator Lpips(string outputColumnName, string distortedColumnName, string referenceColumnName, LpipsNet net,
+        string? modelDirectory = null, int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
+        Lpips(outputColumnName, distortedColumnName, referenceColumnName, Name(net), modelDirectory, batchSize, device);
+
     /// <summary>MUSIQ (KonIQ-10k head; no reference, higher is better). Needs <c>musiq_koniq_ckpt-e95806b9.pth</c> in the model directory.</summary>
     public ImageQualityEstimator Musiq(string outputColumnName, string inputColumnName, string? modelDirectory = null,
         int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
-        Score(Nr("musiq", outputColumnName, inputColumnName, modelDirectory, batchSize, device));
+        Score(Nr(Metrics.Musiq, outputColumnName, inputColumnName, modelDirectory, batchSize, device));
 
     /// <summary>
     /// CLIP-IQA (no reference, higher is better, in [0,1]); <paramref name="plus"/> selects CLIP-IQA+ (learned prompts).
@@ -66,7 +86,15 @@ public sealed class ImageQualityTransforms
     /// </summary>
     public ImageQualityEstimator ClipIqa(string outputColumnName, string inputColumnName, bool plus = false, string? modelDirectory = null,
         int batchSize = ImageQualityScorerOptions.DefaultBatchSize, string? device = null) =>
-        Score(Nr(plus ? "clipiqa+" : "clipiqa", outputColumnName, inputColumnName, modelDirectory, batchSize, device));
+        Score(Nr(plus ? Metrics.ClipIqaPlus : Metrics.ClipIqa, outputColumnName, inputColumnName, modelDirectory, batchSize, device));
+
+    static string Name(YChannelColorSpace colorSpace) => Enum.IsDefined(colorSpace)
+        ? colorSpace.ToString().ToLowerInvariant()
+        : throw new ArgumentOutOfRangeException(nameof(colorSpace), colorSpace, "colorSpace must be Yiq or YCbCr.");
+
+    static string Name(LpipsNet net) => Enum.IsDefined(net)
+        ? net.ToString().ToLowerInvariant()
+        : throw new ArgumentOutOfRangeException(nameof(net), net, "net must be Alex or Vgg.");
 
     static ImageQualityScorerOptions Nr(string metric, string output, string input, string? modelDirectory, int batchSize, string? device) => new()
     {
