@@ -25,4 +25,16 @@ public class ReadmeSamplesTests
                 $"{match}: its project is not in HfDiff.MLNet.sln");
         }
     }
+
+    [TestMethod]
+    public void Samples_EachProjectIsInTheSolution()
+    {
+        var root = TestPaths.RepositoryRoot() ?? throw new AssertFailedException("repository root not found");
+        var sln = File.ReadAllText(Path.Combine(root, "HfDiff.MLNet.sln")).Replace('\\', '/');
+        var projects = Directory.GetFiles(Path.Combine(root, "samples"), "*.csproj", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/')).ToList();
+        Assert.IsNotEmpty(projects, "no sample project");
+        foreach (var project in projects)
+            StringAssert.Contains(sln, $"\"{project}\"", $"{project} is not built by HfDiff.MLNet.sln");
+    }
 }
