@@ -22,10 +22,11 @@ public class TypedNamesTests
             .Select(sr => new PathPair { Sr = sr, Gt = Path.Combine(samples, "gt", Path.GetFileName(sr)) }).ToList());
     }
 
+    /// <summary>Every built-in metric has its constant (other tests register metrics named test-*, left out).</summary>
     [TestMethod]
-    public void Metrics_AreExactlyTheRegisteredMetricNames()
+    public void Metrics_AreExactlyTheBuiltInMetricNames()
     {
-        CollectionAssert.AreEquivalent(MetricRegistry.Names.ToList(), Metrics.All.ToList());
+        CollectionAssert.AreEquivalent(MetricRegistry.Names.Where(n => !n.StartsWith("test-", StringComparison.Ordinal)).ToList(), Metrics.All.ToList());
         foreach (var name in Metrics.All) Assert.AreEqual(name, MetricRegistry.Describe(name).Name, name);
     }
 
