@@ -75,13 +75,10 @@ public sealed class SuperResolver : IDisposable
         else if (loadWeights)
         {
             var dir = Assets.ModelDirectory.Resolve(options.ModelDirectory);
-            var unetAsset = unetOptions.CodeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;
             // Both checkpoints that are not given explicitly must be in the model directory; all missing ones are named at once.
-            var needed = new List<ModelAsset>();
-            if (options.UnetCheckpoint is null) needed.Add(unetAsset);
-            if (options.AutoencoderCheckpoint is null) needed.Add(KnownAssets.VqF4);
+            var needed = DirectoryAssets(options, unetOptions.CodeBase);
             dir.RequireAll(needed.ToArray());
-            unetPath = options.UnetCheckpoint ?? dir.PathOf(unetAsset.FileName);
+            unetPath = options.UnetCheckpoint ?? dir.PathOf(UnetAsset(unetOptions.CodeBase).FileName);
             vqPath = options.AutoencoderCheckpoint ?? dir.PathOf(KnownAssets.VqF4.FileName);
         }
 
@@ -253,6 +250,33 @@ public sealed class SuperResolver : IDisposable
         if (steps != 1 && steps != t)
             throw new ArgumentOutOfRangeException(name, steps,
                 $"Steps must be 1 (one-step SinSR student path) or {t} (the ResShift chain over the config's diffusion.steps = {t}); got {steps}.");
+    }
+
+    /// <summary>
+    /// The model-directory files a resolver built from <paramref name="options"/> will read (empty for the bundled model;
+    /// checkpoints given explicitly are not listed), found without reading any weights: ML.NET's SR transform checks them
+    /// at <c>Fit</c>. Throws as the constructor does for an unknown config.
+    /// </summary>
+    public static IReadOnlyList<ModelAsset> RequiredModelDirectoryAssets(SuperResolverOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (UsesBundledModel(options, loadWeights: true))
+        {
+            _ = BundledModel.Config;   // a build without the bundled files throws here, as the constructor would
+            return [];
+        }
+        var codeBase = (options.Unet ?? UNetOptionsFrom(ResolveConfig(AutoToSinSr(options.Config)))).CodeBase;
+        return DirectoryAssets(options, codeBase);
+    }
+
+    static ModelAsset UnetAsset(UNetCodeBase codeBase) => codeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;
+
+    static List<ModelAsset> DirectoryAssets(SuperResolverOptions options, UNetCodeBase codeBase)
+    {
+        var needed = new List<ModelAsset>();
+        if (options.UnetCheckpoint is null) needed.Add(UnetAsset(codeBase));
+        if (options.AutoencoderCheckpoint is null) needed.Add(KnownAssets.VqF4);
+        return needed;
     }
 
     /// <summary>
