@@ -18,6 +18,20 @@ public class BenchCommandTests
         StringAssert.Contains(line, unit, output);
     }
 
+    /// <summary>Both precisions are timed in one run on the bundled architecture (random weights), the second with its speed ratio.</summary>
+    [TestMethod]
+    public void BenchSr_TwoPrecisions_TimesBothInOneRun()
+    {
+        var (exit, output, err) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--lr-size", "64", "--runs", "1", "--precision", "fp32,bf16");
+        Assert.AreEqual(0, exit, err + output);
+        StringAssert.Contains(output, "[fp32]");
+        StringAssert.Contains(output, "[bf16]");
+        StringAssert.Contains(output, "x the first precision's speed");
+        var (bad, _, badErr) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--runs", "1", "--precision", "fp32,fp8");
+        Assert.AreEqual(2, bad);
+        StringAssert.Contains(badErr, "--precision");
+    }
+
     [TestMethod]
     public void BenchLosses_TinySize_TimesEveryLoss()
     {

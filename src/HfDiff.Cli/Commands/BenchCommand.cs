@@ -84,8 +84,13 @@ internal static partial class BenchCommand
         var runs = RunsOption(3);
         var threads = ThreadsOption();
         var device = new Option<string>("--device") { Description = "Torch device.", DefaultValueFactory = _ => "cpu" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "fp32, bf16, fp16, auto, or a comma-separated list timed one after the other in this run (e.g. fp32,bf16).",
+            DefaultValueFactory = _ => "fp32",
+        };
         var cmd = new Command("sr", "Time SR inference (encode, UNet, decode) with random weights of the chosen architecture; no checkpoints needed.")
-            { arch, lrSize, steps, runs, threads, device };
+            { arch, lrSize, steps, runs, threads, device, precision };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -93,10 +98,21 @@ internal static partial class BenchCommand
             if (n < 1) throw new CliUsageException($"--lr-size must be >= 1; got {n}.");
             if (r < 1) throw new CliUsageException($"--runs must be >= 1; got {r}.");
             var name = parse.GetValue(arch)!;
-            var options = new SuperResolverOptions { Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)! };
-            var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
-            Console.WriteLine(result);
-            Console.WriteLine($"total: {result.Total.MedianMs:F0} ms");
+            var precisions = parse.GetValue(precision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(UpscaleCommand.ParsePrecision).ToList();
+            if (precisions.Count == 0) throw new CliUsageException("--precision names no precision.");
+            double? first = null;
+            foreach (var p in precisions)
+            {
+                var options = new SuperResolverOptions { Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)!, Precision = p };
+                var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
+                Console.WriteLine($"[{InferencePrecisions.Name(p)}] {result}");
+                var total = result.Total.MedianMs;
+                Console.WriteLine(first is double f
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"total: {total:F0} ms ({f / total:F2}x the first precision's speed)")
+                    : $"total: {total:F0} ms");
+                first ??= total;
+            }
             return 0;
         });
         return cmd;

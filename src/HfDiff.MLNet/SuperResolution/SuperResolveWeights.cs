@@ -13,7 +13,6 @@ namespace HfDiff.MLNet.SuperResolution;
 internal static class SuperResolveWeights
 {
     /// <exception cref="ModelAssetMissingException">One or more files are missing; the message names them all.</exception>
-    /// <exception cref="InvalidOperationException">The bundled model is asked for and this build has none.</exception>
     public static void RequirePresent(SuperResolverOptions options)
     {
         var absent = new List<string>();

@@ -41,11 +41,11 @@ public static class BundledModel
         get
         {
             var names = Assembly.GetManifestResourceNames();
-            return names.Contains(ConfigResource) && names.Contains(UnetResource) && names.Contains(AutoencoderResource);
+            return names.Contains(UnetResource) && names.Contains(AutoencoderResource);
         }
     }
 
-    /// <summary>Its config (model, autoencoder and diffusion sections; no checkpoint paths).</summary>
+    /// <summary>Its config (model, autoencoder and diffusion sections; no checkpoint paths); always embedded, so the architecture can be built with random weights.</summary>
     public static SrConfig Config
     {
         get
@@ -53,7 +53,6 @@ public static class BundledModel
             lock (Gate)
             {
                 if (_config is not null) return _config;
-                RequireAvailable();
                 using var reader = new StreamReader(Open(ConfigResource));
                 return _config = SrConfigReader.Parse(reader.ReadToEnd(), $"bundled:{Name}");
             }
@@ -83,8 +82,8 @@ public static class BundledModel
     static void RequireAvailable()
     {
         if (!IsAvailable)
-            throw new InvalidOperationException(
-                $"This build of HfDiff.Torch has no bundled {Name} model (data/default-model/{Name}_unet.pth and _autoencoder.pth were absent when it was built).");
+            throw new ModelAssetMissingException(
+                $"This build of HfDiff.Torch has no bundled {Name} weights (data/default-model/{Name}_unet.pth and {Name}_autoencoder.pth were absent when it was built); train them with data/default-model/train.sh or use the official weights (hfdiff models fetch sinsr).");
     }
 
     static Stream Open(string resource) =>

@@ -262,7 +262,7 @@ public sealed class SuperResolver : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (UsesBundledModel(options, loadWeights: true))
         {
-            _ = BundledModel.Config;   // a build without the bundled files throws here, as the constructor would
+            _ = BundledModel.UnetPath;   // a build without the bundled weights throws here, as the constructor would
             return [];
         }
         var codeBase = (options.Unet ?? UNetOptionsFrom(ResolveConfig(AutoToSinSr(options.Config)))).CodeBase;
