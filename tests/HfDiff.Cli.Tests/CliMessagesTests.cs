@@ -38,7 +38,7 @@ public class CliMessagesTests
     {
         var work = CliHarness.TempDir("hfdiff-cli-msg");
         var output = Path.Combine(work, "out");
-        var (exit, _, err) = CliHarness.Run("upscale", Path.Combine(Samples, "gt", "rings.png"), "--out", output, "--models", work);
+        var (exit, _, err) = CliHarness.Run("upscale", Path.Combine(Samples, "gt", "rings.png"), "--config", "sinsr", "--out", output, "--models", work);
         Assert.AreEqual(2, exit, err);
         StringAssert.Contains(err, "SinSR_v1.pth");
         StringAssert.Contains(err, "autoencoder_vq_f4.pth");

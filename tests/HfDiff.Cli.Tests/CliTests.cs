@@ -218,9 +218,12 @@ public class CliTests
             var large = ImageIO.Read(Path.Combine(output, Path.GetFileName(lr)));
             Assert.AreEqual((4 * small.Width, 4 * small.Height), (large.Width, large.Height), lr);
         }
-        var (scoreExit, scores, scoreErr) = Run("score", "--sr", output, "--gt", Path.Combine(Samples, "photos", "gt"), "--metrics", "psnr,ssim");
+        var csv = Path.Combine(TempDir(), "scores.csv");
+        var (scoreExit, scores, scoreErr) = Run("score", "--sr", output, "--gt", Path.Combine(Samples, "photos", "gt"), "--metrics", "psnr,ssim", "--csv", csv);
         Assert.AreEqual(0, scoreExit, scores + scoreErr);
-        StringAssert.Contains(scores, "chelsea.png");
+        var rows = File.ReadAllLines(csv);
+        Assert.AreEqual("image,psnr,ssim", rows[0]);
+        CollectionAssert.AreEquivalent(new[] { "chelsea.png", "coffee.png" }, rows.Skip(1).Select(r => r.Split(',')[0]).ToArray());
     }
 
     [TestMethod]

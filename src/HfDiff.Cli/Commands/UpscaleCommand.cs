@@ -24,7 +24,7 @@ internal static class UpscaleCommand
             DefaultValueFactory = _ => SuperResolverOptions.AutoConfig,
         };
         var steps = new Option<int?>("--steps") { Description = "1 (one-step) or T (15, the ResShift chain); default by model." };
-        var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512; bundled model 128)." };
+        var tile = new Option<int?>("--tile") { Description = "LR tile size for large images (official 512; bundled model 64)." };
         var stride = new Option<int?>("--tile-stride") { Description = "LR tile stride (official 448); default 7/8 of --tile, the official overlap ratio." };
         var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
         var precision = new Option<string>("--precision") { Description = "fp32 (default), bf16 (CPUs with AVX512_BF16/AMX), fp16 (CUDA) or auto.", DefaultValueFactory = _ => "fp32" };

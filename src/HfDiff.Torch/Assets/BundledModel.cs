@@ -18,8 +18,8 @@ public static class BundledModel
     public const string Name = "hfdiff-tiny";
 
     /// <summary>LR tile side used when the caller sets none: the VQGAN's global mid-block attention is quadratic in the tile area.</summary>
-    public const int DefaultTileSize = 128;
-    public const int DefaultTileStride = 112;
+    public const int DefaultTileSize = 64;
+    public const int DefaultTileStride = 56;
 
     const string ResourcePrefix = "HfDiff.Torch.Bundled.";
     const string ConfigResource = ResourcePrefix + Name + ".yaml";

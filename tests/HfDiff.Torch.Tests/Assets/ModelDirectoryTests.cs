@@ -63,7 +63,7 @@ public class ModelDirectoryTests
         var root = EmptyDir();
         try
         {
-            var e = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(new SuperResolverOptions { ModelDirectory = root }));
+            var e = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(new SuperResolverOptions { Config = "sinsr", ModelDirectory = root }));
             StringAssert.Contains(e.Message, KnownAssets.SinSrV1.FileName);
             StringAssert.Contains(e.Message, KnownAssets.VqF4.FileName);
             StringAssert.Contains(e.Message, "hfdiff models fetch sinsr");
