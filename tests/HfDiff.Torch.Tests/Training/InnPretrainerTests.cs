@@ -179,7 +179,7 @@ public class InnPretrainerTests
             var recorder = new Recorder();
             var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingDivergedException>(() => trainer.Train(recorder));
             TestContext.WriteLine(e.Message);
-            StringAssert.Contains(e.Message, "5 steps in a row");
+            StringAssert.Contains(e.Message, "5 consecutive iterations"); // the core loop's guard: five skipped steps in a row
             var steps = recorder.Steps;
             Assert.IsTrue(double.IsFinite(steps[0].Loss), "the first step is a normal one");
             Assert.AreEqual(0L, steps[0].SkippedSteps);
@@ -199,8 +199,8 @@ public class InnPretrainerTests
             var options = Options(data, output) with { Epochs = 1, ValFolder = null };
             using (var t = new InnPretrainer(options)) t.Train();
             using var other = new InnPretrainer(options with { Seed = 4 });
-            var e = Assert.ThrowsExactly<InvalidOperationException>(() => other.Train());
-            StringAssert.Contains(e.Message, "setting Seed was 3 and is now 4");
+            var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingResumeException>(() => other.Train());
+            StringAssert.Contains(e.Message, "Seed: checkpoint 3, now 4");
             // A finished run started again does nothing but rewrite the weights.
             using var again = new InnPretrainer(options with { DataWorkers = 2 });
             var result = again.Train();
