@@ -88,7 +88,11 @@ public sealed class InnPretrainer : IDisposable
         var objective = new InnClassificationObjective(_model, Settings(source.BatchesPerEpoch), run.AfterStep);
         using var loop = new TrainingLoop(objective, LoopOptions(run.TotalIterations));
         var result = loop.Run(source, run.Hooks(CheckpointOnCancel, cancellationToken));
-        if (!result.Completed) throw new OperationCanceledException("INN pretraining was cancelled.", cancellationToken);
+        if (!result.Completed)
+        {
+            run.CheckpointWritten(result.LastCheckpointPath); // the one CheckpointOnCancel wrote, if any
+            throw new OperationCanceledException("INN pretraining was cancelled.", cancellationToken);
+        }
 
         var weights = Path.Combine(Options.OutputFolder, Options.WeightsFileName);
         AtomicFile.Write(weights, s => _model.save_safetensors(s, leaveOpen: true));
@@ -139,6 +143,8 @@ public sealed class InnPretrainer : IDisposable
         long _skippedSteps;
         double _imagesPerSecond;
         InnPretrainingEpochSummary? _validated;
+        string? _lastCheckpoint;
+        long _iteration;
 
         public long TotalIterations => Math.Min(_o.MaxIterations ?? long.MaxValue, (long)_o.Epochs * _perEpoch);
 
@@ -157,14 +163,23 @@ public sealed class InnPretrainer : IDisposable
             return _validated;
         }
 
+        /// <summary>Reports a checkpoint the loop wrote outside an iteration (on cancel); known paths are not reported again.</summary>
+        public void CheckpointWritten(string? path)
+        {
+            if (path is not null && path != _lastCheckpoint)
+                Report(InnPretrainingStage.CheckpointSaved, _iteration, afterStep: false, checkpoint: path);
+        }
+
         void Resumed(string path, TrainingCheckpointState state)
         {
             _skippedSteps = state.SkippedIterations;
+            (_lastCheckpoint, _iteration) = (path, state.Iteration);
             Report(InnPretrainingStage.Resumed, state.Iteration, afterStep: false, checkpoint: path);
         }
 
         void Iterated(TrainingIterationReport r)
         {
+            _iteration = r.Iteration;
             if (r.Skipped) _skippedSteps++;
             double ips = source.LastBatchCount / Math.Max(r.Seconds, 1e-9);
             _imagesPerSecond = _imagesPerSecond == 0 ? ips : 0.9 * _imagesPerSecond + 0.1 * ips;
@@ -172,7 +187,11 @@ public sealed class InnPretrainer : IDisposable
             Report(InnPretrainingStage.Step, r.Iteration, afterStep: true, loss: loss, lr: r.LearningRate);
             if (_validated is { } v) Report(InnPretrainingStage.Validated, r.Iteration, afterStep: true, top1: v.Top1);
             _validated = null;
-            if (r.CheckpointPath is { } path) Report(InnPretrainingStage.CheckpointSaved, r.Iteration, afterStep: false, checkpoint: path);
+            if (r.CheckpointPath is { } path)
+            {
+                _lastCheckpoint = path;
+                Report(InnPretrainingStage.CheckpointSaved, r.Iteration, afterStep: false, checkpoint: path);
+            }
         }
 
         /// <summary>
