@@ -218,10 +218,7 @@ public sealed class InnPretrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(folder);
         TrainData.RequireSameClasses(folder);
-        var loader = new ClassificationBatchLoader(folder,
-            new ClassificationLoaderOptions { BatchSize = Options.ValBatchSize ?? Options.BatchSize, Shuffle = false, Seed = Options.Seed, PrefetchBatches = Options.PrefetchBatches, Workers = Options.DataWorkers },
-            Options.Transform, ClassificationTransformMode.Eval);
-        return Validate(loader, 0, 0, cancellationToken);
+        return Validate(CreateLoader(folder, Options.ValBatchSize ?? Options.BatchSize, ClassificationTransformMode.Eval), 0, 0, cancellationToken);
     }
 
     InnPretrainingEpochSummary Validate(ClassificationBatchLoader loader, int epoch, long iteration, CancellationToken cancellationToken)
