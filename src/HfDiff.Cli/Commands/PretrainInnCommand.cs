@@ -7,7 +7,7 @@ namespace HfDiff.Cli.Commands;
 
 /// <summary>
 /// <c>hfdiff pretrain-inn --train DIR --val DIR --out DIR</c>: pretrains HF-Diff's INN feature extractor as an image
-/// classifier (the paper's settings by default). Checkpoints are written atomically to --out; rerunning the same
+/// classifier (the paper's settings by default). Checkpoints are written atomically to --out/checkpoints (with train_log.csv in --out); rerunning the same
 /// command resumes from the newest one.
 /// </summary>
 internal static class PretrainInnCommand

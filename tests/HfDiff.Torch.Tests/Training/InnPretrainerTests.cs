@@ -145,6 +145,66 @@ public class InnPretrainerTests
     }
 
     [TestMethod]
+    public void Train_CancelledWithCheckpointOnCancel_CheckpointsWhereItStoppedAndResumesBitIdentically()
+    {
+        using var data = new SyntheticClassFolders(trainPerClass: 12, valPerClass: 4);
+        var interrupted = TempOutput();
+        var straight = TempOutput();
+        try
+        {
+            // 3 batches per epoch, 2 epochs; no periodic checkpoints, cancelled after iteration 2 (mid epoch 1).
+            var options = Options(data, interrupted);
+            using (var cts = new CancellationTokenSource())
+            {
+                using var first = new InnPretrainer(options);
+                var recorder = new Recorder(r => { if (r.Stage == InnPretrainingStage.Step && r.Iteration == 2) cts.Cancel(); });
+                Assert.ThrowsExactly<OperationCanceledException>(() => first.Train(recorder, cts.Token));
+                var last = recorder.Reports[^1];
+                Assert.AreEqual((InnPretrainingStage.CheckpointSaved, 2L), (last.Stage, last.Iteration), "the cancel checkpoint is reported");
+                Assert.AreEqual(InnPretrainingCheckpoint.PathFor(interrupted, 2), last.CheckpointPath);
+            }
+            var state = InnPretrainingCheckpoint.ReadState(InnPretrainingCheckpoint.List(interrupted)[0]);
+            Assert.AreEqual((2L, 0, 2), (state.Iteration, state.Epoch, state.NextBatch));
+            Assert.AreEqual(0, state.Validation.Count);
+
+            InnPretrainingResult resumed, reference;
+            using (var second = new InnPretrainer(options)) resumed = second.Train();
+            using (var once = new InnPretrainer(options with { OutputFolder = straight })) reference = once.Train();
+            Assert.AreEqual(2L, resumed.ResumedFromIteration);
+            Assert.AreEqual((6L, 2), (resumed.Iterations, resumed.Validation.Count));
+            using var a = new HfDiffInnFeatureExtractor(Tiny);
+            using var b = new HfDiffInnFeatureExtractor(Tiny);
+            a.LoadWeights(resumed.WeightsPath);
+            b.LoadWeights(reference.WeightsPath);
+            foreach (var (name, p) in a.state_dict())
+                Assert.IsTrue(p.allclose(b.state_dict()[name], 0, 0), $"{name} differs from the uninterrupted run");
+            CollectionAssert.AreEqual(reference.Validation.ToArray(), resumed.Validation.ToArray());
+            // The core's CSV log: one row per iteration, the redone ones not duplicated.
+            var log = File.ReadAllLines(Path.Combine(interrupted, HfDiff.Torch.Training.Core.TrainingLoop.LogFileName));
+            StringAssert.StartsWith(log[0], "iteration,lr,loss,");
+            CollectionAssert.AreEqual(new[] { "1", "2", "3", "4", "5", "6" }, log.Skip(1).Select(l => l.Split(',')[0]).ToArray());
+        }
+        finally { DeleteDir(interrupted); DeleteDir(straight); }
+    }
+
+    [TestMethod]
+    public void Train_OutputFolderWithOldFormatCheckpoint_RefusedWithClearMessage()
+    {
+        using var data = new SyntheticClassFolders(trainPerClass: 2, valPerClass: 1);
+        var output = TempOutput();
+        try
+        {
+            Directory.CreateDirectory(output);
+            File.WriteAllText(Path.Combine(output, "checkpoint_iter000000004.ckpt"), "an hfdiff-inn-pretraining/1 checkpoint");
+            using var trainer = new InnPretrainer(Options(data, output) with { Epochs = 1, ValFolder = null });
+            var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingResumeException>(() => trainer.Train());
+            StringAssert.Contains(e.Message, "earlier INN pretraining format");
+            StringAssert.Contains(e.Message, "checkpoint_iter000000004.ckpt");
+        }
+        finally { DeleteDir(output); }
+    }
+
+    [TestMethod]
     public void Train_CorruptImagesInTrainAndVal_SkippedCountedAndRunCompletes()
     {
         using var data = new SyntheticClassFolders(trainPerClass: 4, valPerClass: 2);
@@ -179,7 +239,7 @@ public class InnPretrainerTests
             var recorder = new Recorder();
             var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingDivergedException>(() => trainer.Train(recorder));
             TestContext.WriteLine(e.Message);
-            StringAssert.Contains(e.Message, "5 steps in a row");
+            StringAssert.Contains(e.Message, "5 consecutive iterations"); // the core loop's guard: five skipped steps in a row
             var steps = recorder.Steps;
             Assert.IsTrue(double.IsFinite(steps[0].Loss), "the first step is a normal one");
             Assert.AreEqual(0L, steps[0].SkippedSteps);
@@ -199,8 +259,8 @@ public class InnPretrainerTests
             var options = Options(data, output) with { Epochs = 1, ValFolder = null };
             using (var t = new InnPretrainer(options)) t.Train();
             using var other = new InnPretrainer(options with { Seed = 4 });
-            var e = Assert.ThrowsExactly<InvalidOperationException>(() => other.Train());
-            StringAssert.Contains(e.Message, "setting Seed was 3 and is now 4");
+            var e = Assert.ThrowsExactly<HfDiff.Torch.Training.Core.TrainingResumeException>(() => other.Train());
+            StringAssert.Contains(e.Message, "Seed: checkpoint 3, now 4");
             // A finished run started again does nothing but rewrite the weights.
             using var again = new InnPretrainer(options with { DataWorkers = 2 });
             var result = again.Train();

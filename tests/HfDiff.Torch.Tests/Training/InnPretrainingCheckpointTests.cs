@@ -43,7 +43,7 @@ public class InnPretrainingCheckpointTests
             Assert.AreEqual(3, result.Iterations);
             var files = InnPretrainingCheckpoint.List(output);
             CollectionAssert.AreEqual(new[] { InnPretrainingCheckpoint.PathFor(output, 3), InnPretrainingCheckpoint.PathFor(output, 2) }, files.ToArray());
-            Assert.AreEqual(0, Directory.GetFiles(output, "*.tmp").Length);
+            Assert.AreEqual(0, Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories).Length);
             var state = InnPretrainingCheckpoint.ReadState(files[0]);
             Assert.AreEqual((3L, 1, 0), (state.Iteration, state.Epoch, state.NextBatch));
             Assert.AreEqual("4", state.Settings["BatchSize"]);

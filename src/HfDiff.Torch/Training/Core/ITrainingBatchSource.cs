@@ -16,4 +16,10 @@ public interface ITrainingBatchSource
 
     /// <summary>Continues from a position <see cref="Position"/> reported earlier.</summary>
     void Restore(long position);
+
+    /// <summary>
+    /// True when a batch may have fewer rows than <see cref="TrainingLoopOptions.Batch"/> (the end of an epoch, unreadable
+    /// images left out); the loop then accepts 1…batch rows. Default false: every batch must have exactly batch rows.
+    /// </summary>
+    bool PartialBatches => false;
 }

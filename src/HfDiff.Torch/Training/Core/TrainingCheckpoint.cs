@@ -115,6 +115,13 @@ public static class TrainingCheckpoint
         return Safetensors.LoadStateDict(ms, leaveOpen: false, keysToKeep: null);
     }
 
+    /// <summary>The <see cref="IAuxiliaryTrainingObjective"/> state stored in a checkpoint, or null when it has none.</summary>
+    public static byte[]? ReadAuxiliaryState(string path)
+    {
+        using var zip = OpenZip(path);
+        return zip.GetEntry(AuxiliaryEntry) is null ? null : ReadEntry(zip, path, AuxiliaryEntry);
+    }
+
     /// <summary>
     /// Restores model, EMA, optimizer and random state; returns the run state. With <paramref name="restoreAuxiliary"/>,
     /// the checkpoint must hold <c>auxiliary.bin</c>, whose bytes are passed to it.

@@ -20,8 +20,21 @@ public sealed record TrainingRunHooks
     public ITimestepSource? Timesteps { get; init; }
     /// <summary>Called after every iteration (after step, EMA, lr update, log and checkpoint).</summary>
     public Action<TrainingIterationReport>? OnIteration { get; init; }
-    /// <summary>Checked before each iteration; a cancelled run stops like a killed one (no extra checkpoint).</summary>
+    /// <summary>Checked before each iteration; a cancelled run stops like a killed one (no extra checkpoint) unless <see cref="CheckpointOnCancel"/>.</summary>
     public CancellationToken Cancellation { get; init; }
+    /// <summary>When the run stops on <see cref="Cancellation"/>, write a checkpoint at the iteration reached (if the newest is not there yet).</summary>
+    public bool CheckpointOnCancel { get; init; }
+    /// <summary>Extra checkpoints: after iteration <c>i</c> (1-based) when this returns true (e.g. epoch ends), besides every <c>save_freq</c>.</summary>
+    public Func<long, bool>? CheckpointAfter { get; init; }
+    /// <summary>
+    /// On resume, pass over checkpoints that cannot be read (truncated, not a zip, wrong format) to the newest readable
+    /// one; when none is readable, throw <see cref="InvalidDataException"/> naming each file. Default: the newest must be readable.
+    /// </summary>
+    public bool SkipUnreadableCheckpoints { get; init; }
+    /// <summary>Called once the run has restored a checkpoint (its path and state), before the first iteration.</summary>
+    public Action<string, TrainingCheckpointState>? OnResumed { get; init; }
+    /// <summary>Write <see cref="TrainingLoop.ModelFileName"/> and <see cref="TrainingLoop.EmaFileName"/> when the run completes (default true).</summary>
+    public bool WriteFinalStateDicts { get; init; } = true;
 }
 
 /// <summary>
@@ -47,7 +60,7 @@ public sealed class TrainingLoop : IDisposable
     public const string EmaFileName = "ema_model_final.pth";
 
     readonly ITrainingObjective _objective;
-    readonly AdamW _optimizer;
+    readonly OptimizerHelper _optimizer;
     readonly TrainingRandom _random;
     readonly Device _device;
     readonly Parameter[] _parameters;
@@ -64,7 +77,9 @@ public sealed class TrainingLoop : IDisposable
         objective.Model.to(_device);
         _parameters = objective.Model.parameters().Where(p => p.requires_grad).ToArray();
         if (_parameters.Length == 0) throw new ArgumentException("The objective's model has no trainable parameters.", nameof(objective));
-        _optimizer = optim.AdamW(_parameters, options.LrSchedule.InitialLr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
+        _optimizer = options.Optimizer == TrainingOptimizer.Adam
+            ? optim.Adam(_parameters, options.LrSchedule.InitialLr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay)
+            : optim.AdamW(_parameters, options.LrSchedule.InitialLr, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
         Ema = new ExponentialMovingAverage(objective.Model, options.EmaRate, objective.EmaRule);
         _random = new TrainingRandom(options.Seed);
         _auxiliary = objective as IAuxiliaryTrainingObjective;
@@ -104,8 +119,7 @@ public sealed class TrainingLoop : IDisposable
             if (!Options.Resume)
                 throw new TrainingResumeException(
                     $"'{Options.OutputFolder}' already holds checkpoints (newest '{Path.GetFileName(existing[0])}'). Resume to continue it, or use a new output folder.");
-            var path = existing[0];
-            var saved = TrainingCheckpoint.ReadState(path);
+            var (path, saved) = hooks.SkipUnreadableCheckpoints ? NewestReadable(existing) : (existing[0], TrainingCheckpoint.ReadState(existing[0]));
             CheckSettings(path, saved, settings);
             TrainingCheckpoint.Restore(path, _objective.Model, Ema, _optimizer, _random,
                                        _auxiliary is null ? null : _auxiliary.SetAuxiliaryState);
@@ -113,6 +127,7 @@ public sealed class TrainingLoop : IDisposable
             data.Restore(saved.DataPosition);
             resumedFrom = iteration;
             lastCheckpoint = path;
+            hooks.OnResumed?.Invoke(path, saved);
         }
 
         var logPath = Path.Combine(Options.OutputFolder, LogFileName);
@@ -137,7 +152,11 @@ public sealed class TrainingLoop : IDisposable
 
         while (iteration < Options.Iterations)
         {
-            if (hooks.Cancellation.IsCancellationRequested) break;
+            if (hooks.Cancellation.IsCancellationRequested)
+            {
+                if (hooks.CheckpointOnCancel && !IsCheckpointOf(lastCheckpoint, iteration)) SaveCheckpoint();
+                break;
+            }
             var clock = Stopwatch.StartNew();
             long current = iteration + 1;
             double lrUsed = lr;
@@ -156,7 +175,7 @@ public sealed class TrainingLoop : IDisposable
                 using (lqAll)
                 {
                     long batch = gtAll.shape[0];
-                    if (batch != Options.Batch)
+                    if (batch != Options.Batch && !(data.PartialBatches && batch >= 1 && batch < Options.Batch))
                         throw new InvalidOperationException($"The data source delivered a batch of {batch} rows; batch is {Options.Batch}.");
                     nacc = (int)((batch + Options.Microbatch - 1) / Options.Microbatch);
                     _optimizer.zero_grad();
@@ -219,7 +238,7 @@ public sealed class TrainingLoop : IDisposable
                         + $"no step was taken in them. Last checkpoint: {lastCheckpoint ?? "(none)"}. Lower the learning rate or check the data.",
                         current, lastCheckpoint);
                 string? saved = null;
-                if (current % Options.SaveFreq == 0 || current == Options.Iterations) saved = SaveCheckpoint();
+                if (current % Options.SaveFreq == 0 || current == Options.Iterations || hooks.CheckpointAfter?.Invoke(current) == true) saved = SaveCheckpoint();
                 hooks.OnIteration?.Invoke(report with { CheckpointPath = saved });
             }
             finally
@@ -232,17 +251,39 @@ public sealed class TrainingLoop : IDisposable
         string? modelPath = null, emaPath = null;
         if (completed)
         {
-            if (lastCheckpoint is null || !lastCheckpoint.EndsWith(TrainingCheckpoint.PathFor("", iteration), StringComparison.Ordinal)) SaveCheckpoint();
-            modelPath = Path.Combine(Options.OutputFolder, ModelFileName);
-            emaPath = Path.Combine(Options.OutputFolder, EmaFileName);
-            StateDictFiles.WritePth(modelPath, _objective.Model.state_dict());
-            StateDictFiles.WritePth(emaPath, Ema.State);
+            if (!IsCheckpointOf(lastCheckpoint, iteration)) SaveCheckpoint();
+            if (hooks.WriteFinalStateDicts)
+            {
+                modelPath = Path.Combine(Options.OutputFolder, ModelFileName);
+                emaPath = Path.Combine(Options.OutputFolder, EmaFileName);
+                StateDictFiles.WritePth(modelPath, _objective.Model.state_dict());
+                StateDictFiles.WritePth(emaPath, Ema.State);
+            }
         }
         return new TrainingResult
         {
             Iterations = iteration, Completed = completed, ResumedFromIteration = resumedFrom, SkippedIterations = skippedTotal,
             LastCheckpointPath = lastCheckpoint, ModelPath = modelPath, EmaPath = emaPath, LogPath = logPath,
         };
+    }
+
+    static bool IsCheckpointOf(string? path, long iteration) =>
+        path is not null && path.EndsWith(TrainingCheckpoint.PathFor("", iteration), StringComparison.Ordinal);
+
+    /// <summary>The newest checkpoint whose state can be read; throws naming every file when none can.</summary>
+    (string Path, TrainingCheckpointState State) NewestReadable(IReadOnlyList<string> checkpoints)
+    {
+        var problems = new List<string>();
+        foreach (var path in checkpoints)
+        {
+            try { return (path, TrainingCheckpoint.ReadState(path)); }
+            catch (Exception e) when (e is Weights.CheckpointFormatException or IOException or JsonException)
+            {
+                problems.Add($"{path}: {e.Message}"); // an older checkpoint may still be good
+            }
+        }
+        throw new InvalidDataException($"No readable checkpoint in '{CheckpointFolder}':\n  " + string.Join("\n  ", problems)
+                                       + "\nDelete the broken files to start over.");
     }
 
     static void CheckSettings(string path, TrainingCheckpointState saved, Dictionary<string, string> settings)

@@ -39,6 +39,11 @@ public sealed record TrainingLoopOptions
     public bool Resume { get; init; }
     /// <summary>TorchSharp device string of the networks (batches are moved there).</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>
+    /// The optimizer: <see cref="TrainingOptimizer.AdamW"/> (decoupled weight decay; the official SR trainers) or
+    /// <see cref="TrainingOptimizer.Adam"/> (L2 weight decay added to the gradient; the HF-Diff INN pretraining).
+    /// </summary>
+    public TrainingOptimizer Optimizer { get; init; } = TrainingOptimizer.AdamW;
 
     public void Validate()
     {
@@ -57,24 +62,40 @@ public sealed record TrainingLoopOptions
         AtLeast(SaveFreq, 1, nameof(SaveFreq));
         AtLeast(KeepCheckpoints, 1, nameof(KeepCheckpoints));
         if (string.IsNullOrWhiteSpace(Device)) throw new ArgumentException("Device must be a TorchSharp device string such as 'cpu' or 'cuda:0'.", nameof(Device));
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "Optimizer must be AdamW or Adam.");
     }
 
     /// <summary>The loop settings a resumed run must share with the checkpoint (iterations, save_freq, device may change).</summary>
-    public Dictionary<string, string> Fingerprint() => new(StringComparer.Ordinal)
+    public Dictionary<string, string> Fingerprint()
     {
-        ["lr_schedule"] = LrSchedule.Describe(),
-        ["batch"] = Batch.ToString(CultureInfo.InvariantCulture),
-        ["microbatch"] = Microbatch.ToString(CultureInfo.InvariantCulture),
-        ["ema_rate"] = EmaRate.ToString("R", CultureInfo.InvariantCulture),
-        ["weight_decay"] = WeightDecay.ToString("R", CultureInfo.InvariantCulture),
-        ["betas"] = string.Create(CultureInfo.InvariantCulture, $"{Beta1:R},{Beta2:R}"),
-        ["eps"] = Eps.ToString("R", CultureInfo.InvariantCulture),
-        ["max_grad_norm"] = MaxGradNorm?.ToString("R", CultureInfo.InvariantCulture) ?? "off",
-        ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
-    };
+        var f = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["lr_schedule"] = LrSchedule.Describe(),
+            ["batch"] = Batch.ToString(CultureInfo.InvariantCulture),
+            ["microbatch"] = Microbatch.ToString(CultureInfo.InvariantCulture),
+            ["ema_rate"] = EmaRate.ToString("R", CultureInfo.InvariantCulture),
+            ["weight_decay"] = WeightDecay.ToString("R", CultureInfo.InvariantCulture),
+            ["betas"] = string.Create(CultureInfo.InvariantCulture, $"{Beta1:R},{Beta2:R}"),
+            ["eps"] = Eps.ToString("R", CultureInfo.InvariantCulture),
+            ["max_grad_norm"] = MaxGradNorm?.ToString("R", CultureInfo.InvariantCulture) ?? "off",
+            ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        // Only a non-default optimizer is named, so checkpoints written before the option existed still resume.
+        if (Optimizer != TrainingOptimizer.AdamW) f["optimizer"] = Optimizer.ToString().ToLowerInvariant();
+        return f;
+    }
 
     static void AtLeast(long value, long min, string name)
     {
         if (value < min) throw new ArgumentOutOfRangeException(name, value, $"{name} must be >= {min}; got {value}.");
     }
+}
+
+/// <summary>The optimizer a <see cref="TrainingLoop"/> builds.</summary>
+public enum TrainingOptimizer
+{
+    /// <summary><c>torch.optim.AdamW</c>: weight decay applied to the weights, decoupled from the moments.</summary>
+    AdamW,
+    /// <summary><c>torch.optim.Adam</c>: weight decay added to the gradient (L2), as in the HF-Diff INN pretraining.</summary>
+    Adam,
 }

@@ -1,13 +1,14 @@
 // Pretraining of the HF-Diff INN feature extractor as an image classifier.
 // Paper: Sami et al., "HF-Diff: High-Frequency Perceptual Loss and Distribution Matching for One-Step Diffusion-Based
 // Image Super-Resolution" (2024): "the INN is pretrained on ImageNet for classification" with Adam (lr 5e-4), batch 32,
-// exponential decay 0.95 every 5000 iterations, 20 epochs. The released code ships no pretraining script; the loop is ours.
-using System.Diagnostics;
+// exponential decay 0.95 every 5000 iterations, 20 epochs. The released code ships no pretraining script; the epochs are
+// ours, the iterations run in the shared training core (Training/Core/TrainingLoop).
 using System.Globalization;
 using System.Text.Json;
 using HfDiff.Torch.Archs.HfDiff;
 using HfDiff.Torch.Data.Classification;
 using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Training.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
@@ -18,21 +19,26 @@ namespace HfDiff.Torch.Training.InnPretraining;
 /// <summary>
 /// Trains <see cref="HfDiffInnFeatureExtractor"/> with cross-entropy on <see cref="HfDiffInnFeatureExtractor.Classify"/>
 /// logits over an <see cref="ImageClassificationFolder"/>, scores top-1 accuracy on the validation folder after each epoch,
-/// writes atomic checkpoints into <see cref="InnPretrainingOptions.OutputFolder"/>, and resumes from the newest one there.
+/// and resumes from the newest readable checkpoint in <see cref="InnPretrainingOptions.OutputFolder"/>.
 /// </summary>
 /// <remarks>
-/// <para>Resuming restores the weights, Adam's step count and moments, the iteration, the epoch and the batch position;
-/// data order and augmentation are recomputed from the seed (<see cref="ClassificationBatchLoader"/>), so an
-/// interrupted-and-resumed run takes the same steps as an uninterrupted one. Settings that would change the run (seed,
+/// <para>The iterations run in the shared <see cref="TrainingLoop"/> (Adam, the StepLR schedule, the non-finite guard,
+/// atomic keep-last-K checkpoints in <c>checkpoints/</c>, <c>train_log.csv</c>) with an <see cref="InnClassificationObjective"/>
+/// over a <see cref="ClassificationBatchSource"/>; this class adds the epochs: validation and a checkpoint after each one.</para>
+/// <para>Resuming restores the weights, Adam's step count and moments, the iteration, the data position and the
+/// validation history; data order and augmentation are recomputed from the seed (<see cref="ClassificationBatchLoader"/>),
+/// so an interrupted-and-resumed run takes the same steps as an uninterrupted one. Settings that would change the run (seed,
 /// batch size, network, transform, learning-rate schedule, class folders) must match the checkpoint; epochs,
 /// <see cref="InnPretrainingOptions.MaxIterations"/>, device and data workers may change.</para>
-/// <para>Cancellation acts like a kill unless <see cref="CheckpointOnCancel"/> is set: the next run continues from the last checkpoint.</para>
+/// <para>Cancellation throws <see cref="OperationCanceledException"/> after a checkpoint at the iteration reached, or
+/// acts like a kill when <see cref="CheckpointOnCancel"/> is false: the next run continues from the last checkpoint.</para>
 /// </remarks>
 public sealed class InnPretrainer : IDisposable
 {
+    /// <summary>Settings key holding the batches per epoch (turns a checkpoint's data position into epoch and batch).</summary>
+    public const string BatchesPerEpochSetting = "BatchesPerEpoch";
+
     readonly HfDiffInnFeatureExtractor _model;
-    readonly Adam _optimizer;
-    readonly NonFiniteStepGuard _guard = new();
     readonly Device _device;
 
     public InnPretrainingOptions Options { get; }
@@ -43,7 +49,7 @@ public sealed class InnPretrainer : IDisposable
     /// <summary>Write a checkpoint when <see cref="Train"/> is cancelled (default true; false simulates a kill).</summary>
     public bool CheckpointOnCancel { get; init; } = true;
 
-    /// <summary>Lists the folders and builds the model (initial weights from <c>torch.manual_seed(Seed)</c>) and Adam.</summary>
+    /// <summary>Lists the folders and builds the model (initial weights from <c>torch.manual_seed(Seed)</c>).</summary>
     public InnPretrainer(InnPretrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,7 +71,6 @@ public sealed class InnPretrainer : IDisposable
         torch.manual_seed(options.Seed);
         _model = new HfDiffInnFeatureExtractor(options.Extractor);
         _model.to(_device);
-        _optimizer = torch.optim.Adam(_model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Eps, options.WeightDecay);
     }
 
     /// <summary>
@@ -75,136 +80,137 @@ public sealed class InnPretrainer : IDisposable
     public InnPretrainingResult Train(IProgress<InnPretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(Options.OutputFolder);
-        var loader = new ClassificationBatchLoader(TrainData,
-            new ClassificationLoaderOptions
-            {
-                BatchSize = Options.BatchSize, Shuffle = true, Seed = Options.Seed,
-                PrefetchBatches = Options.PrefetchBatches, Workers = Options.DataWorkers,
-            },
-            Options.Transform, ClassificationTransformMode.Train);
-        var valLoader = ValData is null ? null : new ClassificationBatchLoader(ValData,
-            new ClassificationLoaderOptions
-            {
-                BatchSize = Options.ValBatchSize ?? Options.BatchSize, Shuffle = false, Seed = Options.Seed,
-                PrefetchBatches = Options.PrefetchBatches, Workers = Options.DataWorkers,
-            },
-            Options.Transform, ClassificationTransformMode.Eval);
-        int perEpoch = loader.BatchesPerEpoch;
-        long planned = (long)Options.Epochs * perEpoch;
-        long total = Options.MaxIterations is long max ? Math.Min(max, planned) : planned;
-
-        var settings = Settings();
-        long iteration = 0;
-        int epoch = 0, nextBatch = 0;
-        var history = new List<InnPretrainingEpochSummary>();
-        long? resumedFrom = null;
-        string? lastCheckpoint = null;
-        (long Iteration, int Epoch, int NextBatch) saved = (-1, -1, -1);
-        var resumePath = FindResumable(settings, out var resumed);
-        if (resumePath is not null)
+        RefuseOldFormatCheckpoints();
+        var loader = CreateLoader(TrainData, Options.BatchSize, ClassificationTransformMode.Train);
+        var valLoader = ValData is null ? null : CreateLoader(ValData, Options.ValBatchSize ?? Options.BatchSize, ClassificationTransformMode.Eval);
+        using var source = new ClassificationBatchSource(loader);
+        var run = new RunReporter(this, source, loader, valLoader, progress);
+        var objective = new InnClassificationObjective(_model, Settings(source.BatchesPerEpoch), run.AfterStep);
+        using var loop = new TrainingLoop(objective, LoopOptions(run.TotalIterations));
+        var result = loop.Run(source, run.Hooks(CheckpointOnCancel, cancellationToken));
+        if (!result.Completed)
         {
-            InnPretrainingCheckpoint.Restore(resumePath, _model, _optimizer);
-            (iteration, epoch, nextBatch) = (resumed!.Iteration, resumed.Epoch, resumed.NextBatch);
-            history.AddRange(resumed.Validation);
-            resumedFrom = iteration;
-            lastCheckpoint = resumePath;
-            saved = (iteration, epoch, nextBatch);
-            if (nextBatch > perEpoch)
-                throw new InvalidDataException($"Checkpoint '{resumePath}' is at batch {nextBatch} of epoch {epoch + 1}, but an epoch has only {perEpoch} batches.");
+            run.CheckpointWritten(result.LastCheckpointPath); // the one CheckpointOnCancel wrote, if any
+            throw new OperationCanceledException("INN pretraining was cancelled.", cancellationToken);
         }
-
-        int Skipped() => loader.SkippedCount + (valLoader?.SkippedCount ?? 0);
-        InnPretrainingProgress Report(InnPretrainingStage stage) => new()
-        {
-            Stage = stage, Iteration = iteration, TotalIterations = total, Epoch = epoch + 1, Epochs = Options.Epochs,
-            BatchInEpoch = nextBatch, BatchesPerEpoch = perEpoch, LearningRate = Options.LearningRateAt(Math.Max(0, iteration - 1)),
-            SkippedImages = Skipped(), SkippedSteps = _guard.Skipped,
-        };
-        if (resumedFrom is not null) progress?.Report(Report(InnPretrainingStage.Resumed) with { CheckpointPath = resumePath });
-
-        string SaveCheckpoint()
-        {
-            var path = InnPretrainingCheckpoint.PathFor(Options.OutputFolder, iteration);
-            InnPretrainingCheckpoint.Write(path, _model, _optimizer, new InnPretrainingCheckpointState
-            {
-                Iteration = iteration, Epoch = epoch, NextBatch = nextBatch,
-                LearningRate = Options.LearningRateAt(Math.Max(0, iteration - 1)),
-                Settings = settings, Validation = [.. history],
-            });
-            PruneCheckpoints();
-            lastCheckpoint = path;
-            saved = (iteration, epoch, nextBatch);
-            progress?.Report(Report(InnPretrainingStage.CheckpointSaved) with { CheckpointPath = path });
-            return path;
-        }
-
-        double imagesPerSecond = 0;
-        bool stopped = false;
-        try
-        {
-            while (epoch < Options.Epochs && iteration < total)
-            {
-                _model.train();
-                var clock = Stopwatch.StartNew();
-                bool epochDone = true;
-                foreach (var batch in loader.EnumerateEpoch(epoch, nextBatch, cancellationToken))
-                {
-                    double loss;
-                    double lr = Options.LearningRateAt(iteration);
-                    using (batch)
-                    using (var scope = torch.NewDisposeScope())
-                    {
-                        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
-                        var x = batch.Images.to(_device);
-                        var y = batch.Labels.to(_device);
-                        _optimizer.zero_grad();
-                        var logits = _model.Classify(x);
-                        var ce = nn.functional.cross_entropy(logits, y);
-                        ce.backward();
-                        loss = ce.item<float>();
-                        if (_guard.Check(loss, _model.parameters(), iteration + 1, $"iteration {iteration + 1} (epoch {epoch + 1}, lr {lr})", lastCheckpoint)) _optimizer.step();
-                    }
-                    iteration++;
-                    nextBatch = batch.BatchIndex + 1;
-                    double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                    clock.Restart();
-                    double ips = batch.Count / seconds;
-                    imagesPerSecond = imagesPerSecond == 0 ? ips : 0.9 * imagesPerSecond + 0.1 * ips;
-                    progress?.Report(Report(InnPretrainingStage.Step) with { Loss = loss, LearningRate = lr, ImagesPerSecond = imagesPerSecond });
-
-                    if (iteration >= total) { epochDone = nextBatch >= perEpoch; break; }
-                    if (Options.CheckpointEvery > 0 && iteration % Options.CheckpointEvery == 0 && nextBatch < perEpoch) SaveCheckpoint();
-                }
-                if (!epochDone) break; // stopped by MaxIterations inside the epoch
-
-                var summary = valLoader is null ? null : Validate(valLoader, epoch + 1, iteration, cancellationToken);
-                if (summary is not null)
-                {
-                    history.Add(summary);
-                    progress?.Report(Report(InnPretrainingStage.Validated) with { ValidationTop1 = summary.Top1 });
-                }
-                epoch++;
-                nextBatch = 0;
-                SaveCheckpoint();
-            }
-            stopped = true;
-        }
-        finally
-        {
-            // Cancelled (or failed): optionally record where we are; the next run resumes from the newest checkpoint.
-            if (!stopped && CheckpointOnCancel && cancellationToken.IsCancellationRequested && saved != (iteration, epoch, nextBatch))
-                SaveCheckpoint();
-        }
-        if (saved != (iteration, epoch, nextBatch)) SaveCheckpoint();
 
         var weights = Path.Combine(Options.OutputFolder, Options.WeightsFileName);
         AtomicFile.Write(weights, s => _model.save_safetensors(s, leaveOpen: true));
         return new InnPretrainingResult
         {
-            WeightsPath = Path.GetFullPath(weights), Iterations = iteration, Completed = epoch >= Options.Epochs,
-            ResumedFromIteration = resumedFrom, Validation = history, LastCheckpointPath = lastCheckpoint,
-            Skipped = [.. loader.Skipped, .. valLoader?.Skipped ?? []], SkippedSteps = _guard.Skipped,
+            WeightsPath = Path.GetFullPath(weights), Iterations = result.Iterations, Completed = source.Epoch >= Options.Epochs,
+            ResumedFromIteration = result.ResumedFromIteration, Validation = [.. objective.Validation], LastCheckpointPath = result.LastCheckpointPath,
+            Skipped = [.. loader.Skipped, .. valLoader?.Skipped ?? []], SkippedSteps = result.SkippedIterations,
         };
+    }
+
+    /// <summary>The core loop's settings: Adam with the paper's StepLR, one batch per step, a checkpoint every <c>CheckpointEvery</c>.</summary>
+    TrainingLoopOptions LoopOptions(long iterations) => new()
+    {
+        OutputFolder = Options.OutputFolder, LrSchedule = new InnPretrainingLrSchedule(Options), Iterations = iterations,
+        Batch = Options.BatchSize, Microbatch = Options.BatchSize, Optimizer = TrainingOptimizer.Adam,
+        Beta1 = Options.Beta1, Beta2 = Options.Beta2, Eps = Options.Eps, WeightDecay = Options.WeightDecay,
+        SaveFreq = Options.CheckpointEvery == 0 ? long.MaxValue : Options.CheckpointEvery, KeepCheckpoints = Options.KeepCheckpoints,
+        Seed = Options.Seed, Resume = true, Device = Options.Device,
+    };
+
+    ClassificationBatchLoader CreateLoader(ImageClassificationFolder folder, int batchSize, ClassificationTransformMode mode) => new(folder,
+        new ClassificationLoaderOptions
+        {
+            BatchSize = batchSize, Shuffle = mode == ClassificationTransformMode.Train, Seed = Options.Seed,
+            PrefetchBatches = Options.PrefetchBatches, Workers = Options.DataWorkers,
+        },
+        Options.Transform, mode);
+
+    void RefuseOldFormatCheckpoints()
+    {
+        var old = InnPretrainingCheckpoint.ListOldFormat(Options.OutputFolder);
+        if (old.Count > 0 && InnPretrainingCheckpoint.List(Options.OutputFolder).Count == 0)
+            throw new Core.TrainingResumeException(
+                $"'{Options.OutputFolder}' holds checkpoints of the earlier INN pretraining format (newest '{Path.GetFileName(old[0])}'), "
+                + "which this version does not resume. Use a new output folder (or move those files away) to start over.");
+    }
+
+    /// <summary>
+    /// The progress reports and the epoch ends of one <see cref="Train"/> call, fed by the loop's hooks: validation after
+    /// the last batch of an epoch (before that iteration's checkpoint), then Step, Validated and CheckpointSaved reports.
+    /// </summary>
+    sealed class RunReporter(InnPretrainer trainer, ClassificationBatchSource source, ClassificationBatchLoader loader,
+                             ClassificationBatchLoader? valLoader, IProgress<InnPretrainingProgress>? progress)
+    {
+        readonly InnPretrainingOptions _o = trainer.Options;
+        readonly int _perEpoch = source.BatchesPerEpoch;
+        long _skippedSteps;
+        double _imagesPerSecond;
+        InnPretrainingEpochSummary? _validated;
+        string? _lastCheckpoint;
+        long _iteration;
+
+        public long TotalIterations => Math.Min(_o.MaxIterations ?? long.MaxValue, (long)_o.Epochs * _perEpoch);
+
+        bool AtEpochEnd => source.NextBatch == 0 && source.Position > 0;
+
+        public TrainingRunHooks Hooks(bool checkpointOnCancel, CancellationToken cancellationToken) => new()
+        {
+            Cancellation = cancellationToken, CheckpointOnCancel = checkpointOnCancel, SkipUnreadableCheckpoints = true,
+            WriteFinalStateDicts = false, CheckpointAfter = _ => AtEpochEnd, OnResumed = Resumed, OnIteration = Iterated,
+        };
+
+        /// <summary>Validates after the last batch of an epoch (the objective keeps the summary in its history).</summary>
+        public InnPretrainingEpochSummary? AfterStep(long iteration)
+        {
+            _validated = AtEpochEnd && valLoader is not null ? trainer.Validate(valLoader, source.Epoch, iteration, CancellationToken.None) : null;
+            return _validated;
+        }
+
+        /// <summary>Reports a checkpoint the loop wrote outside an iteration (on cancel); known paths are not reported again.</summary>
+        public void CheckpointWritten(string? path)
+        {
+            if (path is not null && path != _lastCheckpoint)
+                Report(InnPretrainingStage.CheckpointSaved, _iteration, afterStep: false, checkpoint: path);
+        }
+
+        void Resumed(string path, TrainingCheckpointState state)
+        {
+            _skippedSteps = state.SkippedIterations;
+            (_lastCheckpoint, _iteration) = (path, state.Iteration);
+            Report(InnPretrainingStage.Resumed, state.Iteration, afterStep: false, checkpoint: path);
+        }
+
+        void Iterated(TrainingIterationReport r)
+        {
+            _iteration = r.Iteration;
+            if (r.Skipped) _skippedSteps++;
+            double ips = source.LastBatchCount / Math.Max(r.Seconds, 1e-9);
+            _imagesPerSecond = _imagesPerSecond == 0 ? ips : 0.9 * _imagesPerSecond + 0.1 * ips;
+            double loss = r.Micro.SelectMany(m => m.Terms["loss"]).Average();
+            Report(InnPretrainingStage.Step, r.Iteration, afterStep: true, loss: loss, lr: r.LearningRate);
+            if (_validated is { } v) Report(InnPretrainingStage.Validated, r.Iteration, afterStep: true, top1: v.Top1);
+            _validated = null;
+            if (r.CheckpointPath is { } path)
+            {
+                _lastCheckpoint = path;
+                Report(InnPretrainingStage.CheckpointSaved, r.Iteration, afterStep: false, checkpoint: path);
+            }
+        }
+
+        /// <summary>
+        /// A report at <paramref name="iteration"/>: right after a step (<paramref name="afterStep"/>) the epoch and batch
+        /// are those of the batch just trained; otherwise those of the next batch.
+        /// </summary>
+        void Report(InnPretrainingStage stage, long iteration, bool afterStep, double loss = double.NaN, double? lr = null, double? top1 = null, string? checkpoint = null)
+        {
+            if (progress is null) return;
+            long position = afterStep ? source.Position - 1 : source.Position;
+            progress.Report(new InnPretrainingProgress
+            {
+                Stage = stage, Iteration = iteration, TotalIterations = TotalIterations, Epochs = _o.Epochs, BatchesPerEpoch = _perEpoch,
+                Epoch = (int)(position / _perEpoch) + 1, BatchInEpoch = (int)(position % _perEpoch) + (afterStep ? 1 : 0),
+                Loss = loss, LearningRate = lr ?? _o.LearningRateAt(Math.Max(0, iteration - 1)), ImagesPerSecond = _imagesPerSecond,
+                ValidationTop1 = top1, CheckpointPath = checkpoint, SkippedSteps = _skippedSteps,
+                SkippedImages = loader.SkippedCount + (valLoader?.SkippedCount ?? 0),
+            });
+        }
     }
 
     /// <summary>Top-1 accuracy of the current model on <paramref name="folder"/> (eval transform, no gradient).</summary>
@@ -212,10 +218,7 @@ public sealed class InnPretrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(folder);
         TrainData.RequireSameClasses(folder);
-        var loader = new ClassificationBatchLoader(folder,
-            new ClassificationLoaderOptions { BatchSize = Options.ValBatchSize ?? Options.BatchSize, Shuffle = false, Seed = Options.Seed, PrefetchBatches = Options.PrefetchBatches, Workers = Options.DataWorkers },
-            Options.Transform, ClassificationTransformMode.Eval);
-        return Validate(loader, 0, 0, cancellationToken);
+        return Validate(CreateLoader(folder, Options.ValBatchSize ?? Options.BatchSize, ClassificationTransformMode.Eval), 0, 0, cancellationToken);
     }
 
     InnPretrainingEpochSummary Validate(ClassificationBatchLoader loader, int epoch, long iteration, CancellationToken cancellationToken)
@@ -243,43 +246,8 @@ public sealed class InnPretrainer : IDisposable
         return new InnPretrainingEpochSummary(epoch, iteration, count == 0 ? 0 : (double)correct / count, count);
     }
 
-    /// <summary>The newest checkpoint that can be read and fits these settings; null when there is none.</summary>
-    string? FindResumable(Dictionary<string, string> settings, out InnPretrainingCheckpointState? state)
-    {
-        var problems = new List<string>();
-        foreach (var path in InnPretrainingCheckpoint.List(Options.OutputFolder))
-        {
-            try { state = InnPretrainingCheckpoint.ReadState(path); }
-            catch (Exception e) when (e is Weights.CheckpointFormatException or IOException or JsonException)
-            {
-                problems.Add($"{path}: {e.Message}");
-                continue; // an older checkpoint may still be good
-            }
-            foreach (var (key, value) in settings)
-            {
-                if (!state.Settings.TryGetValue(key, out var old) || old != value)
-                    throw new InvalidOperationException(
-                        $"Cannot resume from '{path}': setting {key} was {old ?? "(absent)"} and is now {value}. "
-                        + $"Use a new OutputFolder to start over, or restore the setting.");
-            }
-            return path;
-        }
-        state = null;
-        if (problems.Count > 0)
-            throw new InvalidDataException($"No readable checkpoint in '{Options.OutputFolder}':\n  " + string.Join("\n  ", problems)
-                                           + "\nDelete the broken files to start over.");
-        return null;
-    }
-
-    void PruneCheckpoints()
-    {
-        foreach (var old in InnPretrainingCheckpoint.List(Options.OutputFolder).Skip(Options.KeepCheckpoints))
-        {
-            try { File.Delete(old); } catch (IOException) { /* an old file left behind is harmless */ }
-        }
-    }
-
-    Dictionary<string, string> Settings()
+    /// <summary>What must not change between runs besides the core loop's own settings (those are added by the loop).</summary>
+    Dictionary<string, string> Settings(int batchesPerEpoch)
     {
         static string J<T>(T value) => JsonSerializer.Serialize(value);
         var t = Options.Transform;
@@ -293,12 +261,9 @@ public sealed class InnPretrainer : IDisposable
             ["Optimizer"] = J(new { Options.LearningRate, Options.Beta1, Options.Beta2, Options.Eps, Options.WeightDecay, Options.LrDecayGamma, Options.LrDecayEvery }),
             ["Classes"] = J(TrainData.Classes),
             ["TrainImages"] = TrainData.Count.ToString(CultureInfo.InvariantCulture),
+            [BatchesPerEpochSetting] = batchesPerEpoch.ToString(CultureInfo.InvariantCulture),
         };
     }
 
-    public void Dispose()
-    {
-        _optimizer.Dispose();
-        _model.Dispose();
-    }
+    public void Dispose() => _model.Dispose();
 }

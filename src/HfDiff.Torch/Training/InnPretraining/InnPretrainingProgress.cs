@@ -25,6 +25,6 @@ public sealed record InnPretrainingProgress
     public string? CheckpointPath { get; init; }
     /// <summary>Unreadable images skipped so far (training and validation).</summary>
     public int SkippedImages { get; init; }
-    /// <summary>Optimizer steps skipped so far because the loss or a gradient was not finite (see <see cref="NonFiniteStepGuard"/>).</summary>
+    /// <summary>Steps skipped so far (earlier, resumed runs included) because the loss or a gradient was not finite (the core <see cref="Core.TrainingLoop"/>'s guard).</summary>
     public long SkippedSteps { get; init; }
 }

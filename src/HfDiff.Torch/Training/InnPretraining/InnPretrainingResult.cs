@@ -19,6 +19,6 @@ public sealed record InnPretrainingResult
     /// <summary>Unreadable files left out in this run (training and validation).</summary>
     public IReadOnlyList<SkippedImage> Skipped { get; init; } = [];
     public string? LastCheckpointPath { get; init; }
-    /// <summary>Optimizer steps skipped because the loss or a gradient was not finite.</summary>
+    /// <summary>Steps skipped because the loss or a gradient was not finite, including those of resumed runs.</summary>
     public long SkippedSteps { get; init; }
 }
