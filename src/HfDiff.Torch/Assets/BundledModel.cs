@@ -108,17 +108,8 @@ public static class BundledModel
                 && Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..16] == hash)
                 return path;
             Directory.CreateDirectory(folder);
-            // Written beside the target and renamed: a concurrent or killed writer never leaves a partial file under the final name.
-            var temp = Path.Combine(folder, $".{stem}-{hash}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                File.WriteAllBytes(temp, bytes);
-                File.Move(temp, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temp)) File.Delete(temp);
-            }
+            // Temp file beside the target, then renamed: a concurrent or killed writer never leaves a partial file.
+            Imaging.AtomicFile.WriteAllBytes(path, bytes);
             return path;
         }
     }
