@@ -36,21 +36,34 @@ public sealed class LdmAttnBlock : nn.Module<Tensor, Tensor>
         var qT = q.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
         var kM = k.call(hn).reshape(b, c, n);                    // b, c, hw
         var vT = v.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
-        double scale = Math.Pow(c, -0.5);
-        // The reference materialises the full (HW x HW) softmax(q k^T / sqrt(C)); a 128x128 latent would need 1 GiB
-        // per matrix, so the query rows are processed in chunks with the same op order (bmm, scale, softmax, bmm).
-        long chunk = Math.Max(1, Math.Min(n, MaxScoreElements / n));
-        var parts = new List<Tensor>();
-        for (long r0 = 0; r0 < n; r0 += chunk)
+        Tensor att;
+        if (!is_grad_enabled())
         {
-            using var inner = NewDisposeScope();
-            var qc = qT.narrow(1, r0, Math.Min(chunk, n - r0));
-            var scores = qc.bmm(kM).mul_(scale);                     // in place: same values, one score buffer less
-            var wts = scores.softmax(2);                             // b, rows, hw
-            scores.Dispose();
-            parts.Add(wts.bmm(vT).MoveToOuterDisposeScope());        // b, rows, c
+            // Inference: libtorch's fused CPU/CUDA attention never materialises the (HW x HW) score matrix (memory linear
+            // in HW) and is faster than the chunked loop below; same math, softmax accumulated online (float rounding only).
+            // The fused kernel needs a unit stride on the channel axis, else libtorch falls back to the materialising path.
+            att = nn.functional.scaled_dot_product_attention(qT.contiguous().unsqueeze(1), kM.transpose(1, 2).contiguous().unsqueeze(1),
+                vT.contiguous().unsqueeze(1), null, 0.0, false).squeeze(1);   // b, hw, c (default scale 1/sqrt(c))
         }
-        var att = parts.Count == 1 ? parts[0] : cat(parts, 1);
+        else
+        {
+            // Training keeps the reference op order (bmm, scale, softmax, bmm) so gradients match it. The reference
+            // materialises the full softmax(q k^T / sqrt(C)); a 128x128 latent would need 1 GiB per matrix, so the query
+            // rows are processed in chunks (rows are independent, so chunking is exact).
+            double scale = Math.Pow(c, -0.5);
+            long chunk = Math.Max(1, Math.Min(n, MaxScoreElements / n));
+            var parts = new List<Tensor>();
+            for (long r0 = 0; r0 < n; r0 += chunk)
+            {
+                using var inner = NewDisposeScope();
+                var qc = qT.narrow(1, r0, Math.Min(chunk, n - r0));
+                var scores = qc.bmm(kM).mul_(scale);                     // in place: same values, one score buffer less
+                var wts = scores.softmax(2);                             // b, rows, hw
+                scores.Dispose();
+                parts.Add(wts.bmm(vT).MoveToOuterDisposeScope());        // b, rows, c
+            }
+            att = parts.Count == 1 ? parts[0] : cat(parts, 1);
+        }
         var hOut = att.permute(0, 2, 1).reshape(b, c, h, w);
         return (x + proj_out.call(hOut)).MoveToOuterDisposeScope();
     }
