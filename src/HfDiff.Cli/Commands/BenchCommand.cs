@@ -89,8 +89,14 @@ internal static partial class BenchCommand
             Description = "fp32, bf16, fp16, auto, or a comma-separated list timed one after the other in this run (e.g. fp32,bf16).",
             DefaultValueFactory = _ => "fp32",
         };
+        var throughput = new Option<int>("--throughput")
+        {
+            Description = "Instead of one image's stage times: images/s over N same-size images, one by one against batches of --batch-size (0 = off).",
+            DefaultValueFactory = _ => 0,
+        };
+        var batchSize = new Option<int>("--batch-size") { Description = "Batch size of the --throughput comparison.", DefaultValueFactory = _ => 4 };
         var cmd = new Command("sr", "Time SR inference (encode, UNet, decode) with random weights of the chosen architecture; no checkpoints needed.")
-            { arch, lrSize, steps, runs, threads, device, precision };
+            { arch, lrSize, steps, runs, threads, device, precision, throughput, batchSize };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -102,9 +108,18 @@ internal static partial class BenchCommand
                 .Select(UpscaleCommand.ParsePrecision).ToList();
             if (precisions.Count == 0) throw new CliUsageException("--precision names no precision.");
             double? first = null;
+            int nThroughput = parse.GetValue(throughput), batch = parse.GetValue(batchSize);
+            if (nThroughput < 0) throw new CliUsageException($"--throughput must be >= 0; got {nThroughput}.");
+            if (batch < 1) throw new CliUsageException($"--batch-size must be >= 1; got {batch}.");
             foreach (var p in precisions)
             {
                 var options = new SuperResolverOptions { Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)!, Precision = p };
+                if (nThroughput > 0)
+                {
+                    using var resolver = SuperResolver.WithRandomWeights(options with { Steps = parse.GetValue(steps), BatchSize = batch });
+                    Console.WriteLine($"[{InferencePrecisions.Name(p)}] {SrThroughputBenchmark.Run(resolver, n, nThroughput, batch, r)}");
+                    continue;
+                }
                 var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
                 Console.WriteLine($"[{InferencePrecisions.Name(p)}] {result}");
                 var total = result.Total.MedianMs;

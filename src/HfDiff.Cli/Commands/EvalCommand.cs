@@ -33,12 +33,17 @@ internal static class EvalCommand
         var timingRuns = new Option<int>("--timing-runs") { Description = "Timed runs per model (median reported).", DefaultValueFactory = _ => 3 };
         var seed = new Option<long>("--seed") { Description = "Noise seed of the diffusion models (official 12345).", DefaultValueFactory = _ => 12345 };
         var precision = new Option<string>("--precision") { Description = "Arithmetic of the diffusion models: fp32 (default), bf16, fp16 (CUDA) or auto.", DefaultValueFactory = _ => "fp32" };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Same-size test images (or tiles of one large image) per network call of the diffusion models; scores are unchanged.",
+            DefaultValueFactory = _ => 1,
+        };
         var models = CliRunner.ModelsOption();
         var cmd = new Command("eval", "Compare SR models on test sets: SR images, per-image scores, paper-style tables, timing, HTML report.")
-            { model, dataset, output, metrics, device, shard, timingSize, timingRuns, seed, precision, models };
+            { model, dataset, output, metrics, device, shard, timingSize, timingRuns, seed, precision, batchSize, models };
         cmd.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(dataset)!, parse.GetValue(output)!, parse.GetValue(metrics)!,
             parse.GetValue(device)!, parse.GetValue(shard), parse.GetValue(timingSize), parse.GetValue(timingRuns), parse.GetValue(seed),
-            UpscaleCommand.ParsePrecision(parse.GetValue(precision)!), parse.GetValue(models)));
+            UpscaleCommand.ParsePrecision(parse.GetValue(precision)!), parse.GetValue(batchSize), parse.GetValue(models)));
 
         var mergeOut = new Option<string>("--out") { Description = "The report folder the shards wrote into.", Required = true };
         var merge = new Command("merge", "Combine the shards of a sharded eval run into the tables and report.") { mergeOut };
@@ -54,7 +59,7 @@ internal static class EvalCommand
     }
 
     static int Run(string[] modelSpecs, string[] datasetSpecs, string output, string metricList, string device, string? shardText,
-                   int timingSize, int timingRuns, long seed, InferencePrecision precision, string? modelsDir)
+                   int timingSize, int timingRuns, long seed, InferencePrecision precision, int batchSize, string? modelsDir)
     {
         var shard = ParseShard(shardText);
         var options = new EvalOptions
@@ -68,7 +73,8 @@ internal static class EvalCommand
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("Metrics", "--metrics").Replace("TimingLrSize", "--timing-size").Replace("TimingRuns", "--timing-runs")); }
 
         var datasets = datasetSpecs.Select(s => { var (n, d) = EvalModelSpec.Split(s, "dataset"); return EvalDataset.FromFolder(n, d); }).ToList();
-        var srOptions = new SuperResolverOptions { Device = device, Seed = seed, ModelDirectory = modelsDir, Precision = precision };
+        if (batchSize < 1) throw new CliUsageException($"--batch-size must be >= 1; got {batchSize}.");
+        var srOptions = new SuperResolverOptions { Device = device, Seed = seed, ModelDirectory = modelsDir, Precision = precision, BatchSize = batchSize };
         var evalModels = new List<IEvalModel>();
         try
         {

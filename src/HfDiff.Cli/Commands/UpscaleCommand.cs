@@ -29,14 +29,20 @@ internal static class UpscaleCommand
         var seed = new Option<long>("--seed") { Description = "Noise seed (official 12345).", DefaultValueFactory = _ => 12345 };
         var precision = new Option<string>("--precision") { Description = "fp32 (default), bf16 (CPUs with AVX512_BF16/AMX), fp16 (CUDA) or auto.", DefaultValueFactory = _ => "fp32" };
         var device = new Option<string>("--device") { Description = "Torch device (cpu, cuda:0).", DefaultValueFactory = _ => "cpu" };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Same-size images (or tiles of one large image) per network call; outputs are unchanged, memory grows about linearly.",
+            DefaultValueFactory = _ => 1,
+        };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing outputs." };
         var skipExisting = new Option<bool>("--skip-existing") { Description = "Leave existing outputs and continue (resume a killed run)." };
         var models = CliRunner.ModelsOption();
         var cmd = new Command("upscale", "Super-resolve images (×4) with a one-step or multi-step latent diffusion model.")
-            { inputs, output, unet, autoencoder, config, steps, tile, stride, seed, precision, device, overwrite, skipExisting, models };
+            { inputs, output, unet, autoencoder, config, steps, tile, stride, seed, precision, device, batchSize, overwrite, skipExisting, models };
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(overwrite) && parse.GetValue(skipExisting)) throw new CliUsageException("--overwrite and --skip-existing exclude each other.");
+            if (parse.GetValue(batchSize) < 1) throw new CliUsageException($"--batch-size must be >= 1; got {parse.GetValue(batchSize)}.");
             var defaults = new SuperResolverOptions();
             var options = defaults with
             {
@@ -50,6 +56,7 @@ internal static class UpscaleCommand
                 Device = parse.GetValue(device)!,
                 TileSize = parse.GetValue(tile),
                 TileStride = parse.GetValue(stride),
+                BatchSize = parse.GetValue(batchSize),
             };
             var files = parse.GetValue(inputs)!.SelectMany(ImageFiles.List).ToList();
             if (files.Count == 0) throw new CliUsageException("No input images.");
@@ -71,27 +78,69 @@ internal static class UpscaleCommand
         Console.WriteLine($"{files.Count} image(s), {resolver.Steps} step(s) on {resolver.Device}, {InferencePrecisions.Name(resolver.Precision)} ({resolver.PrecisionReason}); output in {outDir}");
         int failed = 0, skipped = 0;
         using var progress = Progress.Create(files.Count, "upscaling");
-        foreach (var file in files)
+        // Up to BatchSize consecutive inputs are read, grouped by size and super-resolved together (outputs as one by one).
+        foreach (var chunk in files.Chunk(options.BatchSize))
         {
-            var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+            var ready = new List<(string File, string Target, TorchSharp.torch.Tensor Lr)>();
+            foreach (var file in chunk)
+            {
+                var target = Path.Combine(outDir, Path.GetFileNameWithoutExtension(file) + ".png");
+                try
+                {
+                    if (File.Exists(target) && !overwrite)
+                    {
+                        if (skipExisting) { skipped++; progress.Tick(); continue; }
+                        throw new IOException($"'{target}' exists; pass --overwrite to replace it or --skip-existing to keep it.");
+                    }
+                    ready.Add((file, target, ImageIO.ReadTensor(file)));
+                }
+                catch (Exception e) when (CliRunner.IsUserError(e))
+                {
+                    failed++;
+                    progress.Log($"error: {file}: {CliRunner.Message(e)}");
+                    progress.Tick();
+                }
+            }
+            foreach (var group in ready.GroupBy(r => (r.Lr.shape[2], r.Lr.shape[3])))
+            {
+                try { Resolve(group.ToList()); }
+                finally { foreach (var item in group) item.Lr.Dispose(); }
+            }
+        }
+
+        void Resolve(List<(string File, string Target, TorchSharp.torch.Tensor Lr)> items)
+        {
+            TorchSharp.torch.Tensor sr;
             try
             {
-                if (File.Exists(target) && !overwrite)
-                {
-                    if (skipExisting) { skipped++; continue; }
-                    throw new IOException($"'{target}' exists; pass --overwrite to replace it or --skip-existing to keep it.");
-                }
-                using var lr = ImageIO.ReadTensor(file);
-                using var sr = resolver.SuperResolve(lr);
-                ImageIO.WritePng(sr, target);
-                progress.Log($"{Path.GetFileName(file)} -> {Path.GetFileName(target)}: {resolver.LastTimings}", Console.Out);
+                using var batch = items.Count == 1 ? items[0].Lr.alias() : TorchSharp.torch.cat(items.Select(i => i.Lr).ToArray(), 0);
+                sr = resolver.SuperResolveBatch(batch);
             }
             catch (Exception e) when (CliRunner.IsUserError(e))
             {
+                if (items.Count > 1) { foreach (var item in items) Resolve([item]); return; }   // find the bad one, keep the rest
                 failed++;
-                progress.Log($"error: {file}: {CliRunner.Message(e)}");
+                progress.Log($"error: {items[0].File}: {CliRunner.Message(e)}");
+                progress.Tick();
+                return;
             }
-            finally { progress.Tick(); }
+            using (sr)
+                for (int i = 0; i < items.Count; i++)
+                {
+                    try
+                    {
+                        using var one = sr[i..(i + 1)];
+                        ImageIO.WritePng(one, items[i].Target);
+                        progress.Log($"{Path.GetFileName(items[i].File)} -> {Path.GetFileName(items[i].Target)}: {resolver.LastTimings}" +
+                            (items.Count > 1 ? $" (batch of {items.Count})" : ""), Console.Out);
+                    }
+                    catch (Exception e) when (CliRunner.IsUserError(e))
+                    {
+                        failed++;
+                        progress.Log($"error: {items[i].File}: {CliRunner.Message(e)}");
+                    }
+                    finally { progress.Tick(); }
+                }
         }
         progress.Dispose();
         if (created && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);

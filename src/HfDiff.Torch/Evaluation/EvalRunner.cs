@@ -62,6 +62,7 @@ public sealed class EvalRunner(EvalOptions options)
                     var applicable = metrics.Where(m => d.HasGt || m.Mode == MetricMode.NoReference).ToList();
                     var csv = Path.Combine(ScoreFolder(output, d.Name), model.Name + Options.ShardTag + ".csv");
                     var table = ScoreTable.Load(csv);
+                    if (model is SuperResolverEvalModel { Resolver.Options.BatchSize: > 1 } batched) SuperResolveInBatches(output, d, batched);
                     foreach (var image in d.Images)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -174,6 +175,42 @@ public sealed class EvalRunner(EvalOptions options)
             if (errors.Count > 0) throw new InvalidDataException(string.Join("; ", errors));
         }
         return false;
+    }
+
+    /// <summary>
+    /// Writes the missing SR images of <paramref name="d"/> ahead of scoring, <see cref="SuperResolverOptions.BatchSize"/>
+    /// same-size images per network call (outputs as one by one). A batch that fails is left to the per-image pass, which
+    /// then reports the image at fault.
+    /// </summary>
+    void SuperResolveInBatches(string output, EvalDataset d, SuperResolverEvalModel model)
+    {
+        var dir = SrFolder(output, d.Name, model.Name);
+        var todo = d.Images.Where(i => FindImage(dir, i.Stem) is null).ToList();
+        foreach (var chunk in todo.Chunk(model.Resolver.Options.BatchSize))
+        {
+            var read = new List<(EvalImage Image, Tensor Lr)>();
+            try
+            {
+                foreach (var image in chunk)
+                {
+                    try { read.Add((image, ImageIO.ReadTensor(image.LrPath))); }
+                    catch (Exception e) when (IsPerImageError(e)) { }   // reported by the per-image pass
+                }
+                foreach (var group in read.GroupBy(r => (r.Lr.shape[2], r.Lr.shape[3])).Where(g => g.Count() > 1))
+                {
+                    var items = group.ToList();
+                    try
+                    {
+                        using var scope = NewDisposeScope();
+                        var sr = model.Resolver.SuperResolveBatch(cat(items.Select(i => i.Lr).ToArray(), 0));
+                        Directory.CreateDirectory(dir);
+                        for (int i = 0; i < items.Count; i++) ImageIO.WritePng(sr[i..(i + 1)], Path.Combine(dir, items[i].Image.Stem + ".png"));
+                    }
+                    catch (Exception e) when (IsPerImageError(e)) { }
+                }
+            }
+            finally { foreach (var r in read) r.Lr.Dispose(); }
+        }
     }
 
     static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"];

@@ -45,6 +45,8 @@ public sealed class LatentSrPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"tileSize must be >= 1; got {Options.TileSize}.");
         if (Options.TileStride < 1 || Options.TileStride > Options.TileSize)
             throw new ArgumentOutOfRangeException(nameof(options), $"tileStride must be in [1, tileSize={Options.TileSize}]; got {Options.TileStride}.");
+        if (Options.TileBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"tileBatchSize must be >= 1; got {Options.TileBatchSize}.");
         _ownsNoise = noise is null;
         _noise = noise ?? new GeneratorNoiseSource(12345);
     }
@@ -77,7 +79,9 @@ public sealed class LatentSrPipeline : IDisposable
     /// <summary>
     /// <c>sample_func</c> for one image or tile: (B, 3, h, w) float32 in [−1, 1] → (B, 3, sf·h, sf·w) float32 clamped to [−1, 1].
     /// </summary>
-    public Tensor SampleFunc(Tensor y0)
+    public Tensor SampleFunc(Tensor y0) => SampleFunc(y0, _noise);
+
+    Tensor SampleFunc(Tensor y0, INoiseSource noise)
     {
         CheckImage(y0, nameof(y0));
         using var noGrad = no_grad();
@@ -85,7 +89,7 @@ public sealed class LatentSrPipeline : IDisposable
         long h = y0.shape[2], w = y0.shape[3];
         var lq = PadToMultiple(y0, Options.PaddingMultiple, Options.SmallSidePadding);
         var zY = EncodeFirstStage(lq);
-        var z = Sampler.Sample(zY, lq, _denoiser, _noise);
+        var z = Sampler.Sample(zY, lq, _denoiser, noise);
         var decoded = DecodeFirstStage(z);
         return CropAndClamp(decoded, h, w, Sf).MoveToOuterDisposeScope();
     }
@@ -239,22 +243,37 @@ public sealed class LatentSrPipeline : IDisposable
         int h = (int)lr01.shape[2], w = (int)lr01.shape[3], sf = Sf;
         var hs = TileStarts(h, Options.TileSize, Options.TileStride);
         var ws = TileStarts(w, Options.TileSize, Options.TileStride);
+        var starts = hs.SelectMany(h0 => ws.Select(w0 => (h0, w0))).ToList();   // row-major, the reference's order
+        // Tiles are batched only when every tile's draws can be handed out as in a one-tile-at-a-time run.
+        int batch = lr01.shape[0] == 1 && Sampler.NoiseDrawsPerSample is int ? Math.Max(1, Options.TileBatchSize) : 1;
         using var outer = NewDisposeScope();
         var acc = zeros(new long[] { lr01.shape[0], lr01.shape[1], (long)h * sf, (long)w * sf }, dtype: ScalarType.Float64, device: lr01.device);
         var weight = zeros(new long[] { 1, 1, (long)h * sf, (long)w * sf }, dtype: ScalarType.Float64, device: lr01.device);
-        foreach (int h0 in hs)
-            foreach (int w0 in ws)
+        for (int first = 0; first < starts.Count; first += batch)
+        {
+            using var scope = NewDisposeScope();
+            var group = starts.Skip(first).Take(batch).ToList();
+            int th = Math.Min(Options.TileSize, h - group[0].h0), tw = Math.Min(Options.TileSize, w - group[0].w0);
+            // Every start moved back from an overrun makes all tiles full-size, so a group stacks into one batch.
+            var tiles = group.Select(s => lr01[.., .., s.h0..(s.h0 + th), s.w0..(s.w0 + tw)]).ToArray();
+            Tensor sr;
+            if (tiles.Length == 1)
+                sr = SampleFunc((tiles[0] - 0.5) / 0.5);      // each tile is a separate sample_func call (own noise draws)
+            else
             {
-                using var scope = NewDisposeScope();
-                int th = Math.Min(Options.TileSize, h - h0), tw = Math.Min(Options.TileSize, w - w0);
-                var tile = lr01[.., .., h0..(h0 + th), w0..(w0 + tw)];
-                var sr = SampleFunc((tile - 0.5) / 0.5);      // each tile is a separate sample_func call (own noise draws)
-                var wt = TileWeight((int)sr.shape[2], (int)sr.shape[3], Options.TileBlending).to(lr01.device);
+                using var noise = new TileBatchNoiseSource(_noise, Sampler.NoiseDrawsPerSample!.Value);
+                sr = SampleFunc((cat(tiles, 0) - 0.5) / 0.5, noise);
+            }
+            var wt = TileWeight((int)sr.shape[2], (int)sr.shape[3], Options.TileBlending).to(lr01.device);
+            for (int i = 0; i < group.Count; i++)
+            {
+                var (h0, w0) = group[i];
                 var region = (h0 * sf)..((h0 + th) * sf);
                 var regionW = (w0 * sf)..((w0 + tw) * sf);
-                acc[.., .., region, regionW].add_(sr.to_type(ScalarType.Float64) * wt);
+                acc[.., .., region, regionW].add_(sr[i..(i + 1)].to_type(ScalarType.Float64) * wt);
                 weight[.., .., region, regionW].add_(wt);
             }
+        }
         return (acc / weight).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

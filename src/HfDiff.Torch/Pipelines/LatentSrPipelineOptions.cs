@@ -23,4 +23,8 @@ public sealed record LatentSrPipelineOptions
     public int TileStride { get; init; } = 448;
 
     public TileBlending TileBlending { get; init; } = TileBlending.Gaussian;
+
+    /// <summary>Tiles of one image super-resolved together (memory grows with it). Outputs equal those of one tile at a time
+    /// (each tile gets its own draws of the noise stream); samplers that cannot say how many draws a tile takes run tiles singly.</summary>
+    public int TileBatchSize { get; init; } = 1;
 }

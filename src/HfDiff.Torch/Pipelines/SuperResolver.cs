@@ -210,6 +210,34 @@ public sealed class SuperResolver : IDisposable
         return Run(lr01, noise, steps ?? Steps);
     }
 
+    /// <summary>
+    /// Super-resolves B same-size images, (B, 3, h, w) float32 in [0, 1], each exactly as <see cref="SuperResolve(Tensor)"/>
+    /// would alone (the noise restarts from <see cref="SuperResolverOptions.Seed"/> for every image), in one network call
+    /// when they fit in one tile; larger images go one by one with their tiles batched (<see cref="SuperResolverOptions.BatchSize"/>).
+    /// </summary>
+    public Tensor SuperResolveBatch(Tensor lr01)
+    {
+        ArgumentNullException.ThrowIfNull(lr01);
+        if (lr01.dim() != 4 || lr01.shape[0] < 1)
+            throw new ArgumentException($"lr01 must be a (B, 3, h, w) batch of RGB images; got shape [{string.Join(", ", lr01.shape)}].", nameof(lr01));
+        using var scope = NewDisposeScope();
+        int b = (int)lr01.shape[0];
+        for (int i = 0; i < b; i++) CheckInput(lr01[i..(i + 1)], $"lr01[{i}]");
+        bool tiled = lr01.shape[2] > PipelineOptions.TileSize || lr01.shape[3] > PipelineOptions.TileSize;
+        if (b == 1 || tiled)
+        {
+            var outs = new Tensor[b];
+            for (int i = 0; i < b; i++)
+            {
+                using var noise1 = new GeneratorNoiseSource(Options.Seed);
+                outs[i] = Run(lr01[i..(i + 1)], noise1, Steps);
+            }
+            return (b == 1 ? outs[0] : cat(outs, 0)).MoveToOuterDisposeScope();
+        }
+        using var noise = new GeneratorNoiseSource(Options.Seed);
+        return Run(lr01, new SharedStreamNoiseSource(noise), Steps).MoveToOuterDisposeScope();
+    }
+
     Tensor Run(Tensor lr01, INoiseSource noise, int steps)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -322,6 +350,8 @@ public sealed class SuperResolver : IDisposable
             TileSize = tileSize,
             TileStride = tileStride,
             TileBlending = options.TileBlending,
+            TileBatchSize = options.BatchSize >= 1 ? options.BatchSize
+                : throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.BatchSize), options.BatchSize, $"BatchSize must be >= 1; got {options.BatchSize}."),
         };
         return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device, nameof(SuperResolverOptions.Device)));
     }

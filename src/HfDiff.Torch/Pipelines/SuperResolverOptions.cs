@@ -63,6 +63,13 @@ public sealed record SuperResolverOptions
 
     public TileBlending TileBlending { get; init; } = TileBlending.Gaussian;
 
+    /// <summary>
+    /// Images (<see cref="SuperResolver.SuperResolveBatch"/>) or tiles of one large image super-resolved in one network
+    /// call. Outputs are those of one at a time (same noise per image and per tile); memory grows about linearly with it,
+    /// roughly the one-image peak working set per extra image (see README's speed table).
+    /// </summary>
+    public int BatchSize { get; init; } = 1;
+
     /// <summary>Fallback for LR sides too small for the reference's reflect padding (default: iterated reflect).</summary>
     public SmallSidePadding SmallSidePadding { get; init; } = SmallSidePadding.IteratedReflect;
 

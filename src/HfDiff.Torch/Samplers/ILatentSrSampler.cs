@@ -17,4 +17,11 @@ public interface ILatentSrSampler
     /// <param name="noise">Source of the reference's <c>randn_like</c> draws.</param>
     /// <returns>(B, C, h, w) float32 final latent, owned by the caller.</returns>
     Tensor Sample(Tensor zY, Tensor lq, LatentDenoiser denoiser, INoiseSource noise);
+
+    /// <summary>
+    /// How many <see cref="INoiseSource.RandnLike"/> calls one <see cref="Sample"/> makes, each shaped like one sample's latent;
+    /// null when unknown or when batch elements share noise. Batched tiles need it to hand every tile the draws it would get
+    /// when run alone (<see cref="TileBatchNoiseSource"/>).
+    /// </summary>
+    int? NoiseDrawsPerSample => null;
 }

@@ -25,6 +25,9 @@ public sealed class ResShiftSampler : ILatentSrSampler
     public ResShiftSamplerOptions Options { get; }
 
     /// <summary>Code indices visited by the loop: T−1, …, 0.</summary>
+    /// <summary>The prior draw plus one per step (the t = 0 one masked); unknown when <c>NoiseRepeat</c> shares the draws.</summary>
+    public int? NoiseDrawsPerSample => Options.NoiseRepeat ? null : 1 + Schedule.NumTimesteps;
+
     public IReadOnlyList<int> Timesteps => Enumerable.Range(0, Schedule.NumTimesteps).Reverse().ToArray();
 
     /// <summary>x_T = z_y + κ√η_T · ε (<paramref name="noise"/> ~ N(0, I), same shape as z_y).</summary>

@@ -76,6 +76,9 @@ public sealed class SinSrDdimSampler : ILatentSrSampler
         return new DdimStepOutput(prev.MoveToOuterDisposeScope(), predXStart.MoveToOuterDisposeScope());
     }
 
+    /// <summary>Exactly one draw, the prior.</summary>
+    public int? NoiseDrawsPerSample => 1;
+
     /// <inheritdoc />
     /// <remarks>Draws exactly one noise tensor (the prior), README quirk 8.</remarks>
     public Tensor Sample(Tensor zY, Tensor lq, LatentDenoiser denoiser, INoiseSource noise)

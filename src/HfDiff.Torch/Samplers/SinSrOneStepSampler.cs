@@ -25,6 +25,9 @@ public sealed class SinSrOneStepSampler : ILatentSrSampler
     public int Timestep => Schedule.NumTimesteps - 1;
 
     /// <inheritdoc />
+    /// <summary>The prior draw plus the discarded step draw when <c>DrawDiscardedStepNoise</c>; unknown under <c>NoiseRepeat</c>.</summary>
+    public int? NoiseDrawsPerSample => Options.NoiseRepeat ? null : Options.DrawDiscardedStepNoise ? 2 : 1;
+
     public Tensor Sample(Tensor zY, Tensor lq, LatentDenoiser denoiser, INoiseSource noise)
     {
         using var scope = NewDisposeScope();
