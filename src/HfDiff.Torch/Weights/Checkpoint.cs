@@ -2,6 +2,7 @@ using System.Collections;
 using System.IO.Compression;
 using System.Text.Json;
 using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Weights.Pickle;
 using HfDiff.Torch.Weights.TorchScript;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -111,9 +112,9 @@ public static class Checkpoint
         }
     }
 
-    static IEnumerable<KeyValuePair<object, object?>> Entries(object dict) => dict switch
+    static IEnumerable<KeyValuePair<object?, object?>> Entries(object dict) => dict switch
     {
-        Hashtable h => h.Cast<DictionaryEntry>().Select(e => new KeyValuePair<object, object?>(e.Key, e.Value)),
+        Hashtable h => h.Cast<DictionaryEntry>().Select(e => new KeyValuePair<object?, object?>(e.Key, e.Value)),
         PickleDict d => d.Items,
         _ => [],
     };
