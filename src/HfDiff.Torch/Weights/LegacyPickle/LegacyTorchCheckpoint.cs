@@ -30,7 +30,7 @@ public static class LegacyTorchCheckpoint
         using var reader = new BinaryReader(stream);
         var storages = new LegacyStorages(path, stream.Length);
         // One reader for the five consecutive pickles: each Load stops right after its STOP opcode.
-        var unpickler = new PickleReader(reader, $"'{path}'", UnlistedGlobals.Refuse)
+        var unpickler = new PickleReader(stream, $"'{path}'", UnlistedGlobals.Refuse)
         {
             PersistentLoad = storages.PersistentLoad,
             RebuildTensor = storages.RebuildTensor,

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
@@ -28,17 +29,20 @@ public sealed class PickleReader
     /// <summary>Largest LONG1/LONG4 integer; bigger ones are not checkpoint data and cost quadratic time to print.</summary>
     const int MaxLongBytes = 1024;
 
-    readonly BinaryReader _in;
+    readonly Stream _in;
     readonly string _source;
     readonly UnlistedGlobals _unlisted;
     readonly List<object?> _stack = [];
     readonly Stack<int> _marks = new();
     readonly Dictionary<long, object?> _memo = [];
+    readonly byte[] _number = new byte[8];
+    byte[] _scratch = new byte[128];   // text lines and strings, decoded before the next read
 
-    /// <param name="input">Read from its current position; after <see cref="Load"/> it stands right after the STOP opcode.</param>
+    /// <param name="input">A seekable stream, read from its current position; after <see cref="Load"/> it stands right
+    /// after the STOP opcode (nothing is read ahead, so a legacy file's next pickle or storage bytes follow).</param>
     /// <param name="source">Names the file (and entry) in every message, e.g. <c>'x.pth' data.pkl</c>.</param>
     /// <param name="unlisted">Refuse globals that are not on <see cref="PickleAllowList"/>, or keep them as data.</param>
-    public PickleReader(BinaryReader input, string source, UnlistedGlobals unlisted)
+    public PickleReader(Stream input, string source, UnlistedGlobals unlisted)
     {
         _in = input;
         _source = source;
@@ -51,7 +55,7 @@ public sealed class PickleReader
     /// <summary><c>torch._utils._rebuild_tensor(_v2)(storage, offset, size, stride, …)</c>: the format builds the tensor.</summary>
     public required Func<object?[], object?> RebuildTensor { get; init; }
 
-    CheckpointFormatException Malformed(string what) => new($"{_source}: malformed pickle ({what} at byte {_in.BaseStream.Position}).");
+    CheckpointFormatException Malformed(string what) => new($"{_source}: malformed pickle ({what} at byte {_in.Position}).");
 
     /// <summary>Reads one pickle, up to and including its STOP opcode, and returns its value.</summary>
     public object? Load()
@@ -59,65 +63,65 @@ public sealed class PickleReader
         _stack.Clear(); _marks.Clear(); _memo.Clear();
         while (true)
         {
-            long at = _in.BaseStream.Position;
-            byte op = _in.ReadByte();
+            long at = _in.Position;
+            byte op = ReadByte();
             switch (op)
             {
-                case 0x80: _in.ReadByte(); break;                                             // PROTO
-                case 0x95: _in.ReadUInt64(); break;                                           // FRAME: framing only
-                case (byte)'.': return Pop();                                                 // STOP
-                case (byte)'(': _marks.Push(_stack.Count); break;                             // MARK
-                case (byte)'0': Pop(); break;                                                 // POP
-                case (byte)'1': PopToMark(); break;                                           // POP_MARK
-                case (byte)'2': Push(Peek()); break;                                          // DUP
-                case (byte)'N': Push(null); break;                                            // NONE
-                case 0x88: Push(true); break;                                                 // NEWTRUE
-                case 0x89: Push(false); break;                                                // NEWFALSE
-                case (byte)'J': Push((long)_in.ReadInt32()); break;                           // BININT
-                case (byte)'K': Push((long)_in.ReadByte()); break;                            // BININT1
-                case (byte)'M': Push((long)_in.ReadUInt16()); break;                          // BININT2
-                case 0x8a: Push(ReadLong(_in.ReadByte())); break;                             // LONG1
-                case 0x8b: Push(ReadLong(_in.ReadInt32())); break;                            // LONG4
-                case (byte)'I': Push(ParseInt(ReadLine())); break;                            // INT (text; I00/I01 are bools)
+                case 0x80: ReadByte(); break;                                                       // PROTO
+                case 0x95: ReadNumber(8); break;                                                    // FRAME: framing only
+                case (byte)'.': return Pop();                                                       // STOP
+                case (byte)'(': _marks.Push(_stack.Count); break;                                   // MARK
+                case (byte)'0': Pop(); break;                                                       // POP
+                case (byte)'1': PopToMark(); break;                                                 // POP_MARK
+                case (byte)'2': Push(Peek()); break;                                                // DUP
+                case (byte)'N': Push(null); break;                                                  // NONE
+                case 0x88: Push(true); break;                                                       // NEWTRUE
+                case 0x89: Push(false); break;                                                      // NEWFALSE
+                case (byte)'J': Push((long)(int)ReadNumber(4)); break;                              // BININT
+                case (byte)'K': Push((long)ReadByte()); break;                                      // BININT1
+                case (byte)'M': Push((long)(ushort)ReadNumber(2)); break;                           // BININT2
+                case 0x8a: Push(ReadLong(ReadByte())); break;                                       // LONG1
+                case 0x8b: Push(ReadLong((int)ReadNumber(4))); break;                               // LONG4
+                case (byte)'I': Push(ParseInt(ReadLine())); break;                                  // INT (text; I00/I01 are bools)
                 case (byte)'L': Push(long.Parse(ReadLine().TrimEnd('L'), CultureInfo.InvariantCulture)); break; // LONG (text)
-                case (byte)'G': Push(BitConverter.Int64BitsToDouble(System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(ReadBytes(8)))); break; // BINFLOAT
+                case (byte)'G': Push(BitConverter.Int64BitsToDouble(BinaryPrimitives.ReverseEndianness((long)ReadNumber(8)))); break; // BINFLOAT (big-endian)
                 case (byte)'F': Push(double.Parse(ReadLine(), CultureInfo.InvariantCulture)); break; // FLOAT (text)
-                case (byte)'X': Push(ReadString(_in.ReadUInt32())); break;                    // BINUNICODE
-                case 0x8c: Push(ReadString(_in.ReadByte())); break;                           // SHORT_BINUNICODE
-                case 0x8d: Push(ReadString(_in.ReadUInt64())); break;                         // BINUNICODE8
-                case (byte)'V': Push(ReadLine()); break;                                      // UNICODE (raw-unicode-escape; ASCII here)
+                case (byte)'X': Push(ReadString((uint)ReadNumber(4))); break;                       // BINUNICODE
+                case 0x8c: Push(ReadString(ReadByte())); break;                                     // SHORT_BINUNICODE
+                case 0x8d: Push(ReadString(ReadNumber(8))); break;                                  // BINUNICODE8
+                case (byte)'V': Push(ReadLine()); break;                                            // UNICODE (raw-unicode-escape; ASCII here)
                 // Python 2 str: torch.load decodes it as UTF-8 by default.
-                case (byte)'T': Push(ReadString(_in.ReadUInt32())); break;                    // BINSTRING
-                case (byte)'U': Push(ReadString(_in.ReadByte())); break;                      // SHORT_BINSTRING
-                case (byte)'S': Push(ReadLine().Trim('\'', '"')); break;                      // STRING (text)
-                case (byte)'B': Push(ReadBytes(_in.ReadUInt32())); break;                     // BINBYTES
-                case (byte)'C': Push(ReadBytes(_in.ReadByte())); break;                       // SHORT_BINBYTES
-                case 0x8e: Push(ReadBytes(_in.ReadUInt64())); break;                          // BINBYTES8
-                case (byte)')': Push(Array.Empty<object?>()); break;                          // EMPTY_TUPLE
-                case (byte)'t': Push(PopToMark().ToArray()); break;                           // TUPLE
-                case 0x85: { var a = Pop(); Push(new[] { a }); break; }                       // TUPLE1
-                case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; }     // TUPLE2
+                case (byte)'T': Push(ReadString((uint)ReadNumber(4))); break;                       // BINSTRING
+                case (byte)'U': Push(ReadString(ReadByte())); break;                                // SHORT_BINSTRING
+                case (byte)'S': Push(ReadLine().Trim('\'', '"')); break;                            // STRING (text)
+                case (byte)'B': Push(ReadBytes((uint)ReadNumber(4))); break;                        // BINBYTES
+                case (byte)'C': Push(ReadBytes(ReadByte())); break;                                 // SHORT_BINBYTES
+                case 0x8e: Push(ReadBytes(ReadNumber(8))); break;                                   // BINBYTES8
+                case (byte)')': Push(Array.Empty<object?>()); break;                                // EMPTY_TUPLE
+                case (byte)'t': Push(PopToMark().ToArray()); break;                                 // TUPLE
+                case 0x85: { var a = Pop(); Push(new[] { a }); break; }                             // TUPLE1
+                case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; }           // TUPLE2
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; } // TUPLE3
-                case (byte)']': Push(new List<object?>()); break;                             // EMPTY_LIST
-                case (byte)'l': Push(PopToMark()); break;                                     // LIST
-                case (byte)'a': { var v = Pop(); Append(Peek(), [v]); break; }                // APPEND
-                case (byte)'e': { var items = PopToMark(); Append(Peek(), items); break; }    // APPENDS
-                case (byte)'}': Push(new PickleDict()); break;                                // EMPTY_DICT
+                case (byte)']': Push(new List<object?>()); break;                                   // EMPTY_LIST
+                case (byte)'l': Push(PopToMark()); break;                                           // LIST
+                case (byte)'a': { var v = Pop(); Append(Peek(), [v]); break; }                      // APPEND
+                case (byte)'e': { var items = PopToMark(); Append(Peek(), items); break; }          // APPENDS
+                case (byte)'}': Push(new PickleDict()); break;                                      // EMPTY_DICT
                 case (byte)'d': { var d = new PickleDict(); SetItems(d, PopToMark()); Push(d); break; } // DICT
-                case (byte)'s': { var v = Pop(); var k = Pop(); SetItems(Peek(), [k, v]); break; }      // SETITEM
-                case (byte)'u': { var items = PopToMark(); SetItems(Peek(), items); break; }  // SETITEMS
-                case 0x8f: Push(new List<object?>()); break;                                  // EMPTY_SET (as a list)
-                case 0x90: { var items = PopToMark(); Append(Peek(), items); break; }         // ADDITEMS
-                case 0x91: Push(PopToMark()); break;                                          // FROZENSET
+                case (byte)'s': { var v = Pop(); var k = Pop(); SetItems(Peek(), [k, v]); break; }  // SETITEM
+                case (byte)'u': { var items = PopToMark(); SetItems(Peek(), items); break; }        // SETITEMS
+                case 0x8f: Push(new List<object?>()); break;                                        // EMPTY_SET (as a list)
+                case 0x90: { var items = PopToMark(); Append(Peek(), items); break; }               // ADDITEMS
+                case 0x91: Push(PopToMark()); break;                                                // FROZENSET
                 case (byte)'p': _memo[long.Parse(ReadLine(), CultureInfo.InvariantCulture)] = Peek(); break; // PUT
-                case (byte)'q': _memo[_in.ReadByte()] = Peek(); break;                        // BINPUT
-                case (byte)'r': _memo[_in.ReadUInt32()] = Peek(); break;                      // LONG_BINPUT
-                case 0x94: _memo[_memo.Count] = Peek(); break;                                // MEMOIZE
+                case (byte)'q': _memo[ReadByte()] = Peek(); break;                                  // BINPUT
+                case (byte)'r': _memo[(uint)ReadNumber(4)] = Peek(); break;                         // LONG_BINPUT
+                case 0x94: _memo[_memo.Count] = Peek(); break;                                      // MEMOIZE
                 case (byte)'g': Push(MemoGet(long.Parse(ReadLine(), CultureInfo.InvariantCulture))); break; // GET
-                case (byte)'h': Push(MemoGet(_in.ReadByte())); break;                         // BINGET
-                case (byte)'j': Push(MemoGet(_in.ReadUInt32())); break;                       // LONG_BINGET
+                case (byte)'h': Push(MemoGet(ReadByte())); break;                                   // BINGET
+                case (byte)'j': Push(MemoGet((uint)ReadNumber(4))); break;                          // LONG_BINGET
                 case (byte)'c': { var module = ReadLine(); Push(Global(module, ReadLine())); break; }   // GLOBAL
-                case 0x93:                                                                    // STACK_GLOBAL
+                case 0x93:                                                                          // STACK_GLOBAL
                 {
                     var name = Pop();
                     var module = Pop();
@@ -125,12 +129,12 @@ public sealed class PickleReader
                     Push(Global(m, n));
                     break;
                 }
-                case (byte)'R': { var args = Pop(); var f = Pop(); Push(Call(f, args)); break; }        // REDUCE
-                case 0x81: { var args = Pop(); var cls = Pop(); Push(Call(cls, args)); break; }         // NEWOBJ
+                case (byte)'R': { var args = Pop(); var f = Pop(); Push(Call(f, args)); break; }    // REDUCE
+                case 0x81: { var args = Pop(); var cls = Pop(); Push(Call(cls, args)); break; }     // NEWOBJ
                 case 0x92: { Pop(); var args = Pop(); var cls = Pop(); Push(Call(cls, args)); break; }  // NEWOBJ_EX (kwargs dropped)
-                case (byte)'b': { var state = Pop(); Build(Peek(), state); break; }           // BUILD
-                case (byte)'Q': Push(PersistentLoad(Pop())); break;                           // BINPERSID
-                case (byte)'P': Push(PersistentLoad(ReadLine())); break;                      // PERSID
+                case (byte)'b': { var state = Pop(); Build(Peek(), state); break; }                 // BUILD
+                case (byte)'Q': Push(PersistentLoad(Pop())); break;                                 // BINPERSID
+                case (byte)'P': Push(PersistentLoad(ReadLine())); break;                            // PERSID
                 default:
                     throw new CheckpointFormatException($"{_source}: unsupported pickle opcode 0x{op:x2} at byte {at}.");
             }
@@ -161,28 +165,55 @@ public sealed class PickleReader
 
     object? MemoGet(long index) => _memo.TryGetValue(index, out var v) ? v : throw Malformed($"memo {index} read before it was written");
 
+    byte ReadByte()
+    {
+        int b = _in.ReadByte();
+        return b >= 0 ? (byte)b : throw new EndOfStreamException();
+    }
+
+    /// <summary>A little-endian unsigned integer of <paramref name="size"/> bytes (callers cast for signed ones).</summary>
+    ulong ReadNumber(int size)
+    {
+        _in.ReadExactly(_number, 0, size);
+        ulong v = 0;
+        for (int i = size - 1; i >= 0; i--) v = v << 8 | _number[i];
+        return v;
+    }
+
     // Lengths are checked against what is left of the stream before anything is allocated.
+    int CheckLength(ulong n)
+    {
+        if (n > (ulong)(_in.Length - _in.Position)) throw new EndOfStreamException();
+        if (n > (ulong)Array.MaxLength) throw Malformed($"string or bytes of {n} bytes");
+        return (int)n;
+    }
+
     byte[] ReadBytes(ulong n)
     {
-        var s = _in.BaseStream;
-        if (n > (ulong)(s.Length - s.Position)) throw new EndOfStreamException();
-        if (n > (ulong)Array.MaxLength) throw Malformed($"string or bytes of {n} bytes");
-        var bytes = _in.ReadBytes((int)n);
-        if ((ulong)bytes.Length != n) throw new EndOfStreamException();
+        var bytes = new byte[CheckLength(n)];
+        _in.ReadExactly(bytes);
         return bytes;
     }
 
-    string ReadString(ulong n) => Encoding.UTF8.GetString(ReadBytes(n));
+    ReadOnlySpan<byte> ReadScratch(int n)
+    {
+        if (n > _scratch.Length) Array.Resize(ref _scratch, Math.Max(n, _scratch.Length * 2));
+        _in.ReadExactly(_scratch, 0, n);
+        return _scratch.AsSpan(0, n);
+    }
+
+    string ReadString(ulong n) => Encoding.UTF8.GetString(ReadScratch(CheckLength(n)));
 
     string ReadLine()
     {
-        var line = new List<byte>();
-        for (byte b = _in.ReadByte(); b != (byte)'\n'; b = _in.ReadByte())
+        int n = 0;
+        for (byte b = ReadByte(); b != (byte)'\n'; b = ReadByte())
         {
-            if (line.Count >= MaxLineBytes) throw Malformed($"text line longer than {MaxLineBytes} bytes");
-            line.Add(b);
+            if (n == MaxLineBytes) throw Malformed($"text line longer than {MaxLineBytes} bytes");
+            if (n == _scratch.Length) Array.Resize(ref _scratch, _scratch.Length * 2);
+            _scratch[n++] = b;
         }
-        return Encoding.UTF8.GetString(line.ToArray());
+        return Encoding.UTF8.GetString(_scratch, 0, n);
     }
 
     object ReadLong(int n)

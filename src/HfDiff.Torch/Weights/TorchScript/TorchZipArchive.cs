@@ -72,7 +72,7 @@ public sealed class TorchZipArchive : IDisposable
         try { bytes = ZipEntries.ReadVerified(entry, MaxPickleBytes, _stream.Length); }
         catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': data.pkl cannot be read: {e.Message}", e); }
 
-        using var input = new BinaryReader(new MemoryStream(bytes, writable: false));
+        using var input = new MemoryStream(bytes, writable: false);
         var reader = new PickleReader(input, $"'{Path}' data.pkl", _weightsOnly ? UnlistedGlobals.Refuse : UnlistedGlobals.KeepAsData)
         {
             PersistentLoad = ParseStorageRef,
