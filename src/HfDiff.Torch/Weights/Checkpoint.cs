@@ -1,7 +1,7 @@
-using System.Collections;
 using System.IO.Compression;
 using System.Text.Json;
 using HfDiff.Torch.Imaging;
+using HfDiff.Torch.Weights.Pickle;
 using HfDiff.Torch.Weights.TorchScript;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -100,25 +100,17 @@ public static class Checkpoint
         }
     }
 
-    // Dicts come as Hashtable (legacy reader) or PickleDict (zip reader); keys may be any pickled value.
+    // Dicts come as PickleDict from both the zip and the legacy reader; keys may be any pickled value.
     static bool TryGet(object? dict, string key, out object? value)
     {
-        switch (dict)
-        {
-            case Hashtable h when h.ContainsKey(key): value = h[key]; return true;
-            case PickleDict d: return d.TryGet(key, out value);
-            default: value = null; return false;
-        }
+        if (dict is PickleDict d) return d.TryGet(key, out value);
+        value = null;
+        return false;
     }
 
-    static IEnumerable<KeyValuePair<object, object?>> Entries(object dict) => dict switch
-    {
-        Hashtable h => h.Cast<DictionaryEntry>().Select(e => new KeyValuePair<object, object?>(e.Key, e.Value)),
-        PickleDict d => d.Items,
-        _ => [],
-    };
+    static IEnumerable<KeyValuePair<object?, object?>> Entries(object dict) => dict is PickleDict d ? d.Items : [];
 
-    static bool IsDict(object? o) => o is Hashtable or PickleDict;
+    static bool IsDict(object? o) => o is PickleDict;
 
     static Dictionary<string, Tensor> Flatten(string path, object? root, string? nestedKey)
     {
@@ -176,7 +168,7 @@ public static class Checkpoint
     {
         null => "None",
         Tensor => "a single tensor",
-        Hashtable or PickleDict => "a dict",
+        PickleDict => "a dict",
         List<object?> l => $"a list of {l.Count}",
         object?[] a => $"a tuple of {a.Length}",
         PickleObject o => $"an object of {o.Type}",

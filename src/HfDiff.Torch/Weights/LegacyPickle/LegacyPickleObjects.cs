@@ -2,14 +2,8 @@ using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Weights.LegacyPickle;
 
-// The only objects a legacy checkpoint pickle may build besides plain containers and scalars. Dicts become
-// System.Collections.Hashtable, lists List<object?>, tuples object?[] (so a tuple and a list stay distinguishable).
-
-/// <summary>A <c>GLOBAL</c> that passed the allowlist (e.g. <c>collections.OrderedDict</c>, <c>torch.FloatStorage</c>).</summary>
-internal sealed record PickleGlobal(string Module, string Name)
-{
-    public string FullName => $"{Module}.{Name}";
-}
+// What a legacy checkpoint's object pickle holds besides the shared pickle values (Weights/Pickle/PickleValues.cs):
+// tensors cannot be built while it is read, since their storage bytes follow the pickles.
 
 /// <summary>
 /// A storage named by a persistent id <c>('storage', type, key, location, size, view_metadata)</c>. The bytes follow the

@@ -1,5 +1,5 @@
-using System.Collections;
 using System.Numerics;
+using HfDiff.Torch.Weights.Pickle;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,8 +11,8 @@ namespace HfDiff.Torch.Weights.LegacyPickle;
 /// pickles — magic number 0x1950a86a20f9469cfc6c, protocol version 1001, sys_info dict (endianness, type sizes), the
 /// object itself (storages as persistent ids), the list of storage keys — then, for each key in that list, an int64
 /// element count followed by the raw little-endian storage bytes.
-/// Only tensors and plain containers are built (see <see cref="RestrictedUnpickler"/>); every problem is a
-/// <see cref="CheckpointFormatException"/> naming the file.
+/// Only tensors and plain containers are built (the pickles are read with <see cref="PickleReader"/>, unlisted globals
+/// refused); every problem is a <see cref="CheckpointFormatException"/> naming the file.
 /// </summary>
 public static class LegacyTorchCheckpoint
 {
@@ -21,15 +21,20 @@ public static class LegacyTorchCheckpoint
 
     /// <summary>
     /// Loads the object a legacy checkpoint holds; it must be a dict (state dicts and <c>{'state_dict': …}</c>
-    /// nestings are). Dicts are <see cref="Hashtable"/>s, lists <c>List&lt;object?&gt;</c>, tuples <c>object?[]</c>,
+    /// nestings are). Dicts are <see cref="PickleDict"/>s, lists <c>List&lt;object?&gt;</c>, tuples <c>object?[]</c>,
     /// tensors CPU <see cref="Tensor"/>s owning their memory (the caller disposes them).
     /// </summary>
-    public static Hashtable Read(string path)
+    public static PickleDict Read(string path)
     {
         using var stream = Checkpoint.OpenForRead(path);
         using var reader = new BinaryReader(stream);
-        var storages = new Dictionary<string, LegacyStorageRef>(StringComparer.Ordinal);
-        var unpickler = new RestrictedUnpickler(reader, path, storages);
+        var storages = new LegacyStorages(path, stream.Length);
+        // One reader for the five consecutive pickles: each Load stops right after its STOP opcode.
+        var unpickler = new PickleReader(stream, $"'{path}'", UnlistedGlobals.Refuse)
+        {
+            PersistentLoad = storages.PersistentLoad,
+            RebuildTensor = storages.RebuildTensor,
+        };
         string stage = "the magic number";
         try
         {
@@ -39,17 +44,17 @@ public static class LegacyTorchCheckpoint
             if (unpickler.Load() is not long version || version != ProtocolVersion)
                 throw new CheckpointFormatException($"'{path}': unsupported legacy protocol version (expected {ProtocolVersion}).");
             stage = "sys_info";
-            if (unpickler.Load() is Hashtable sysInfo && sysInfo["little_endian"] is false)
+            if (unpickler.Load() is PickleDict sysInfo && sysInfo.TryGet("little_endian", out var little) && little is false)
                 throw new CheckpointFormatException($"'{path}': was written on a big-endian machine, which is not supported.");
             stage = "the object pickle";
             var root = unpickler.Load();
-            if (root is not Hashtable dict)
-                throw new CheckpointFormatException($"'{path}': holds {RestrictedUnpickler.Describe(root)}, not a dictionary of tensors.");
+            if (root is not PickleDict dict)
+                throw new CheckpointFormatException($"'{path}': holds {PickleReader.Describe(root)}, not a dictionary of tensors.");
             stage = "the storage key list";
             if (unpickler.Load() is not List<object?> keys || keys.Any(k => k is not string))
                 throw new CheckpointFormatException($"'{path}': malformed storage key list.");
             stage = "the storage data";
-            var data = ReadStorages(path, reader, keys.Cast<string>().ToList(), storages);
+            var data = ReadStorages(path, reader, keys.Cast<string>().ToList(), storages.ByKey);
             Materialize(path, dict, data);
             return dict;
         }
@@ -98,10 +103,10 @@ public static class LegacyTorchCheckpoint
             if (node is null || !visited.Add(node)) continue;
             switch (node)
             {
-                case Hashtable h:
-                    foreach (var key in h.Keys.Cast<object>().ToList())
-                        if (h[key] is PendingTensor p) h[key] = Rebuild(path, $"{key}", p, data);
-                        else pending.Push(h[key]);
+                case PickleDict d:
+                    foreach (var (key, value) in d.Items.ToList())
+                        if (value is PendingTensor p) d.Set(key, Rebuild(path, $"{key}", p, data));
+                        else pending.Push(value);
                     break;
                 case List<object?> l:
                     for (int i = 0; i < l.Count; i++)

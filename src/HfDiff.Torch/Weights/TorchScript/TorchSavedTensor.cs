@@ -1,3 +1,4 @@
+using HfDiff.Torch.Weights.Pickle;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Weights.TorchScript;

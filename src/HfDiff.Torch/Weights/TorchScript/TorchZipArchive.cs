@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using HfDiff.Torch.IO;
+using HfDiff.Torch.Weights.Pickle;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ namespace HfDiff.Torch.Weights.TorchScript;
 
 /// <summary>
 /// Reads the pickled object of a PyTorch zip archive — both <c>torch.save</c> files and <c>torch.jit.save</c>
-/// (TorchScript) archives: <c>&lt;name&gt;/data.pkl</c> is unpickled with <see cref="RestrictedUnpickler"/>,
+/// (TorchScript) archives: <c>&lt;name&gt;/data.pkl</c> is unpickled with <see cref="PickleReader"/>,
 /// and every persistent id <c>('storage', torch.XStorage, key, location, numel)</c> is read from the entry
 /// <c>&lt;name&gt;/data/&lt;key&gt;</c> (little-endian raw bytes) on the CPU. Tensors are rebuilt with their stored
 /// dtype, shape, strides and storage offset. No code from the archive is compiled or run.
@@ -30,8 +31,8 @@ public sealed class TorchZipArchive : IDisposable
     /// <summary>Largest <c>data.pkl</c> accepted (the pickle of a state dict is kilobytes to a few megabytes).</summary>
     public const long MaxPickleBytes = 256L << 20;
 
-    /// <param name="weightsOnly">Refuse every global outside <see cref="RestrictedUnpickler.IsWeightsOnlyGlobal"/>
-    /// (torch.save state dicts and tensors); false keeps other class references as data (TorchScript module trees).</param>
+    /// <param name="weightsOnly">Refuse every global outside <see cref="PickleAllowList"/> (torch.save state dicts and
+    /// tensors); false keeps other class references as data (TorchScript module trees).</param>
     public TorchZipArchive(string path, bool weightsOnly = false)
     {
         Path = path;
@@ -71,15 +72,18 @@ public sealed class TorchZipArchive : IDisposable
         try { bytes = ZipEntries.ReadVerified(entry, MaxPickleBytes, _stream.Length); }
         catch (InvalidDataException e) { throw new CheckpointFormatException($"'{Path}': data.pkl cannot be read: {e.Message}", e); }
 
-        var unpickler = new RestrictedUnpickler { PersistentLoad = ParseStorageRef };
-        if (_weightsOnly) unpickler.AllowGlobal = RestrictedUnpickler.IsWeightsOnlyGlobal;
-        unpickler.Reducers[("torch", "Size")] = a => a.Length > 0 ? a[0] : Array.Empty<object?>();
-        unpickler.Reducers[("torch._utils", "_rebuild_tensor_v2")] = RebuildTensor;
-        unpickler.Reducers[("torch._utils", "_rebuild_tensor")] = RebuildTensor;
-        unpickler.Reducers[("torch._utils", "_rebuild_parameter")] = a => a.Length > 0 ? a[0] : null;
-        unpickler.Reducers[("torch._utils", "_rebuild_parameter_with_state")] = a => a.Length > 0 ? a[0] : null;
-        try { return unpickler.Load(bytes, $"'{Path}' data.pkl"); }
-        catch (InvalidDataException e) { throw new CheckpointFormatException(e.Message, e); }
+        using var input = new MemoryStream(bytes, writable: false);
+        var reader = new PickleReader(input, $"'{Path}' data.pkl", _weightsOnly ? UnlistedGlobals.Refuse : UnlistedGlobals.KeepAsData)
+        {
+            PersistentLoad = ParseStorageRef,
+            RebuildTensor = RebuildTensor,
+        };
+        try { return reader.Load(); }
+        catch (EndOfStreamException e) { throw new CheckpointFormatException($"'{Path}' data.pkl: pickle data ends unexpectedly (truncated file).", e); }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new CheckpointFormatException($"'{Path}' data.pkl: malformed pickle ({e.Message}).", e);
+        }
     }
 
     /// <summary>Hands ownership of <paramref name="t"/> to the caller (it survives <see cref="Dispose"/>).</summary>
@@ -156,12 +160,12 @@ public sealed class TorchZipArchive : IDisposable
     Tensor Storage(PickleStorageRef r)
     {
         if (_storages.TryGetValue(r.Key, out var s)) return s;
-        var dtype = DTypeOf(r.StorageType);
+        if (!TorchStorageTypes.TryGet(r.StorageType, out var dtype, out int elementSize))
+            throw new CheckpointFormatException($"'{Path}': unsupported tensor storage type '{r.StorageType}'.");
         var entryName = _prefix + "data/" + r.Key;
         var entry = _zip.GetEntry(entryName)
             ?? throw new CheckpointFormatException($"'{Path}': data.pkl refers to tensor storage '{entryName}', which is missing from the archive (truncated or damaged file).");
         if (r.Numel < 0) throw new CheckpointFormatException($"'{Path}': storage '{entryName}' has a negative element count {r.Numel}.");
-        long elementSize = ElementSize(dtype);
         if (r.Numel > Array.MaxLength / elementSize)
             throw new CheckpointFormatException($"'{Path}': storage entry '{entryName}' declares {r.Numel} {r.StorageType} elements, more than 2 GB, which this reader does not support.");
         long bytesNeeded = r.Numel * elementSize;
@@ -177,32 +181,6 @@ public sealed class TorchZipArchive : IDisposable
         _storages[r.Key] = t;
         return t;
     }
-
-    static ScalarType DTypeOf(string storageType) => storageType switch
-    {
-        "DoubleStorage" => ScalarType.Float64,
-        "FloatStorage" => ScalarType.Float32,
-        "HalfStorage" => ScalarType.Float16,
-        "BFloat16Storage" => ScalarType.BFloat16,
-        "LongStorage" => ScalarType.Int64,
-        "IntStorage" => ScalarType.Int32,
-        "ShortStorage" => ScalarType.Int16,
-        "CharStorage" => ScalarType.Int8,
-        "ByteStorage" => ScalarType.Byte,
-        "BoolStorage" => ScalarType.Bool,
-        "ComplexFloatStorage" => ScalarType.ComplexFloat32,
-        "ComplexDoubleStorage" => ScalarType.ComplexFloat64,
-        _ => throw new CheckpointFormatException($"Unsupported tensor storage type '{storageType}'."),
-    };
-
-    static long ElementSize(ScalarType t) => t switch
-    {
-        ScalarType.Float64 or ScalarType.Int64 or ScalarType.ComplexFloat32 => 8,
-        ScalarType.Float32 or ScalarType.Int32 => 4,
-        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
-        ScalarType.ComplexFloat64 => 16,
-        _ => 1,
-    };
 
     static string Describe(object? v, int depth = 0) => v switch
     {
