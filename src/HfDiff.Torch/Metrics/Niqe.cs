@@ -2,6 +2,7 @@
 // itself from BasicSR basicsr/metrics/niqe.py and the MATLAB niqe_release). Mittal, Soundararajan, Bovik,
 // "Making a 'completely blind' image quality analyzer", IEEE SPL 2013.
 using HfDiff.Torch.Assets;
+using HfDiff.Torch.Imaging.Resize;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Metrics;
@@ -90,7 +91,7 @@ public sealed class Niqe : IImageQualityMetric
         // PORT-QUIRK(pyiqa, niqe_arch.py): imresize(img / 255., 0.5) * 255. — the resize itself runs in float32.
         var small32 = new float[img.Length];
         for (int i = 0; i < img.Length; i++) small32[i] = (float)(img[i] / 255.0);
-        var half32 = MatlabImresize.Downscale(small32, hh, ww, 0.5, out int h2, out int w2);
+        var half32 = MatlabResize.PyiqaFloat32(small32, hh, ww, 0.5, out int h2, out int w2);
         var half = new double[half32.Length];
         for (int i = 0; i < half.Length; i++) half[i] = half32[i] * 255.0;
 

@@ -61,6 +61,19 @@ public sealed class SinSrDistillationLoss
     public SinSrDistillationResult Compute(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
                                            INoiseSource? noise = null, IReadOnlyList<DistillationExtraTerm>? extraTerms = null)
     {
+        CheckArguments(gt, lq, student, teacher, encoder, extraTerms);
+        using var scope = NewDisposeScope();
+        var latents = SampleLatents(gt, lq, encoder, noise);
+        var chain = RunTeacherChain(latents.ZT, latents.ZY, lq, teacher);
+        var students = new StudentCaller(Schedule, student, lq, ResShiftSchedule.TimestepTensor(StudentTimestep, gt.shape[0], latents.ZY.device));
+        var terms = ReferenceTerms(students, latents.ZT, chain.ZStart, latents.ZStartGt);
+        var result = CollectResult(gt, lq, latents, chain, students.Calls, terms);
+        return extraTerms is null || extraTerms.Count == 0 ? result : AddExtraTerms(result, extraTerms);
+    }
+
+    static void CheckArguments(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
+                               IReadOnlyList<DistillationExtraTerm>? extraTerms)
+    {
         CheckImage(gt, nameof(gt));
         CheckImage(lq, nameof(lq));
         if (gt.shape[0] != lq.shape[0])
@@ -70,20 +83,27 @@ public sealed class SinSrDistillationLoss
         ArgumentNullException.ThrowIfNull(student);
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(encoder);
-        if (extraTerms is not null)
-        {
-            var dup = extraTerms.GroupBy(e => e.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-            if (dup is not null) throw new ArgumentException($"Extra term name '{dup.Key}' is used more than once.", nameof(extraTerms));
-            foreach (var e in extraTerms)
-                if (!(e.Weight >= 0) || double.IsInfinity(e.Weight))
-                    throw new ArgumentOutOfRangeException(nameof(extraTerms), e.Weight, $"Extra term '{e.Name}': weight must be finite and >= 0; got {e.Weight}.");
-        }
+        if (extraTerms is null) return;
+        var dup = extraTerms.GroupBy(e => e.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new ArgumentException($"Extra term name '{dup.Key}' is used more than once.", nameof(extraTerms));
+        foreach (var e in extraTerms)
+            if (!(e.Weight >= 0) || double.IsInfinity(e.Weight))
+                throw new ArgumentOutOfRangeException(nameof(extraTerms), e.Weight, $"Extra term '{e.Name}': weight must be finite and >= 0; got {e.Weight}.");
+    }
 
-        using var scope = NewDisposeScope();
-        long batch = gt.shape[0];
+    /// <summary>z_y and z_0^gt from the encoder, then the single ε draw and the prior sample z_T = z_y + κ√η_{T−1} ε.</summary>
+    Latents SampleLatents(Tensor gt, Tensor lq, LatentEncoder encoder, INoiseSource? noise)
+    {
+        var (zY, zStartGt) = EncodeLatents(gt, lq, encoder);
+        var eps = noise is null ? randn_like(zY) : noise.RandnLike(zY);
+        return new Latents(zY, zStartGt, eps, Schedule.PriorSample(zY, eps));
+    }
+
+    /// <summary><c>encode_first_stage</c> under no_grad: z_y from the LR image bicubic-upsampled by sf, z_0^gt from GT as is,
+    /// both × scale_factor.</summary>
+    (Tensor ZY, Tensor ZStartGt) EncodeLatents(Tensor gt, Tensor lq, LatentEncoder encoder)
+    {
         double scale = Schedule.Options.ScaleFactor;
-
-        // encode_first_stage: under no_grad, LR bicubic-upsampled by sf, GT as is; then × scale_factor.
         Tensor zY, zStartGt;
         using (no_grad())
         {
@@ -95,11 +115,13 @@ public sealed class SinSrDistillationLoss
             throw new ArgumentException(
                 $"gt {gt.shape[2]}x{gt.shape[3]} must be sf={Schedule.Options.Sf} times lq {lq.shape[2]}x{lq.shape[3]}: their latents are " +
                 $"[{string.Join(", ", zStartGt.shape)}] and [{string.Join(", ", zY.shape)}].", nameof(gt));
+        return (zY, zStartGt);
+    }
 
-        var eps = noise is null ? randn_like(zY) : noise.RandnLike(zY);
-        var zT = Schedule.PriorSample(zY, eps);
-
-        // Teacher: deterministic DDIM chain from z_T (the reference's ddim_sample_loop re-encodes the same z_y).
+    /// <summary>The teacher's deterministic DDIM chain from z_T (the reference's ddim_sample_loop re-encodes the same z_y),
+    /// keeping x̂_0 and the state of every step.</summary>
+    TeacherChain RunTeacherChain(Tensor zT, Tensor zY, Tensor lq, LatentDenoiser teacher)
+    {
         var preds = new List<Tensor>();
         var states = new List<Tensor>();
         Tensor zStartTeacher;
@@ -116,64 +138,78 @@ public sealed class SinSrDistillationLoss
             foreach (var t in preds.Concat(states)) t.Dispose();
             throw;
         }
-        var teacherPredX0 = stack(preds);
-        var teacherStates = stack(states);
+        var chain = new TeacherChain(zStartTeacher, stack(preds), stack(states));
         foreach (var t in preds.Concat(states)) t.Dispose();
+        return chain;
+    }
 
-        var tStudent = ResShiftSchedule.TimestepTensor(StudentTimestep, batch, zY.device);
-        var tZero = tStudent * 0;
-        var calls = new List<SinSrStudentCall>();
-        // PORT-QUIRK(SinSR, models/respace.py): SpacedDiffusion does not wrap the student in training_losses_distill, so the
-        // student gets the respaced index itself (the teacher chain gets timestep_map[t]); identical without respacing.
-        Tensor CallStudent(SinSrStudentCallRole role, Tensor x, Tensor tModel, bool withGrad)
-        {
-            // PORT-QUIRK(SinSR, models/gaussian_diffusion.py): every input is scaled with t = T−1 (_scale_input(·, t)), also
-            // for the calls conditioned on t = 0 (t*0); kept because the released student was trained this way.
-            var input = Schedule.ScaleInput(x, tStudent);
-            Tensor output;
-            if (withGrad) output = CheckedCall(student, input, tModel, lq, role);
-            else using (no_grad()) output = CheckedCall(student, input, tModel, lq, role);
-            calls.Add(new SinSrStudentCall(role, input, tModel.alias(), output, withGrad));   // own handle per call
-            return output;
-        }
-
-        // Distillation: START_X target = z_0^teacher; weights = weight_loss_mse[t] only for WEIGHTED_MSE.
-        var out0 = CallStudent(SinSrStudentCallRole.PredictFromPrior, zT, tStudent, withGrad: true);
-        var lossMse = MeanFlat((zStartTeacher - out0).square());
-        if (Schedule.Options.WeightedMse) lossMse = lossMse * ResShiftSchedule.Extract(Schedule.WeightLossMse, tStudent, 1);
-        if (Options.DistillWeight != 1.0) lossMse = lossMse * Options.DistillWeight;
+    /// <summary>The reference's per-sample loss: distillation term, then the inverse (learn x_T) and consistency (GT) terms
+    /// when enabled, in the reference's student-call order.</summary>
+    ReferenceLossTerms ReferenceTerms(StudentCaller students, Tensor zT, Tensor zStartTeacher, Tensor zStartGt)
+    {
+        var lossMse = DistillationTerm(students, zT, zStartTeacher);
         var loss = lossMse.alias();
 
         Tensor? lossXT = null;
         if (Options.LearnXT)
         {
-            var out1 = CallStudent(SinSrStudentCallRole.InverseOfTeacher, zStartTeacher, tZero, withGrad: true);
-            lossXT = MeanFlat((zT - out1).square());
+            lossXT = InverseTerm(students, zStartTeacher, zT);
             loss = loss + (Options.LearnXTWeight != 1.0 ? lossXT * Options.LearnXTWeight : lossXT);
         }
 
         Tensor? lossGt = null;
         if (Options.FinetuneUseGt > 0)
         {
-            var out2 = CallStudent(SinSrStudentCallRole.InverseOfGt, zStartGt, tZero, withGrad: false);
-            var out3 = CallStudent(SinSrStudentCallRole.PredictFromGtInverse, out2.detach(), tStudent, withGrad: true);
-            lossGt = MeanFlat((zStartGt - out3).square());
+            lossGt = ConsistencyTerm(students, zStartGt);
             loss = loss + lossGt * Options.FinetuneUseGt;
         }
-        var referenceLoss = loss.mean();
+        return new ReferenceLossTerms(lossMse, lossXT, lossGt, loss, loss.mean());
+    }
 
+    /// <summary>Eq. (9): mean((z_0^teacher − S(z_T, T−1))²), START_X target; weighted by weight_loss_mse[t] only for
+    /// WEIGHTED_MSE, then by the distillation weight.</summary>
+    Tensor DistillationTerm(StudentCaller students, Tensor zT, Tensor zStartTeacher)
+    {
+        var out0 = students.Call(SinSrStudentCallRole.PredictFromPrior, zT, students.TStudent, withGrad: true);
+        var lossMse = MeanFlat((zStartTeacher - out0).square());
+        if (Schedule.Options.WeightedMse) lossMse = lossMse * ResShiftSchedule.Extract(Schedule.WeightLossMse, students.TStudent, 1);
+        if (Options.DistillWeight != 1.0) lossMse = lossMse * Options.DistillWeight;
+        return lossMse;
+    }
+
+    /// <summary>Learning the inverse x_0 → x_T: mean((z_T − S(z_0^teacher, 0))²), before its weight.</summary>
+    static Tensor InverseTerm(StudentCaller students, Tensor zStartTeacher, Tensor zT)
+    {
+        var out1 = students.Call(SinSrStudentCallRole.InverseOfTeacher, zStartTeacher, students.TZero, withGrad: true);
+        return MeanFlat((zT - out1).square());
+    }
+
+    /// <summary>Consistency preserving: x̂_T = S(z_0^gt, 0) without grad, then mean((z_0^gt − S(x̂_T, T−1))²), before its
+    /// weight (finetune_use_gt).</summary>
+    static Tensor ConsistencyTerm(StudentCaller students, Tensor zStartGt)
+    {
+        var out2 = students.Call(SinSrStudentCallRole.InverseOfGt, zStartGt, students.TZero, withGrad: false);
+        var out3 = students.Call(SinSrStudentCallRole.PredictFromGtInverse, out2.detach(), students.TStudent, withGrad: true);
+        return MeanFlat((zStartGt - out3).square());
+    }
+
+    /// <summary>Moves every tensor of the step results into one <see cref="SinSrDistillationResult"/> (out of Compute's scope);
+    /// its total is the reference loss until extra terms are added.</summary>
+    SinSrDistillationResult CollectResult(Tensor gt, Tensor lq, Latents latents, TeacherChain chain,
+                                          IReadOnlyList<SinSrStudentCall> calls, ReferenceLossTerms terms)
+    {
         var result = new SinSrDistillationResult
         {
             Gt = gt.alias().MoveToOuterDisposeScope(),
             Lq = lq.alias().MoveToOuterDisposeScope(),
-            ZY = zY.MoveToOuterDisposeScope(),
-            ZStartGt = zStartGt.MoveToOuterDisposeScope(),
-            Noise = eps.MoveToOuterDisposeScope(),
-            ZT = zT.MoveToOuterDisposeScope(),
+            ZY = latents.ZY.MoveToOuterDisposeScope(),
+            ZStartGt = latents.ZStartGt.MoveToOuterDisposeScope(),
+            Noise = latents.Noise.MoveToOuterDisposeScope(),
+            ZT = latents.ZT.MoveToOuterDisposeScope(),
             TeacherTimesteps = _teacherSampler.Timesteps,
-            TeacherPredX0 = teacherPredX0.MoveToOuterDisposeScope(),
-            TeacherStates = teacherStates.MoveToOuterDisposeScope(),
-            ZStartTeacher = zStartTeacher.MoveToOuterDisposeScope(),
+            TeacherPredX0 = chain.PredX0.MoveToOuterDisposeScope(),
+            TeacherStates = chain.States.MoveToOuterDisposeScope(),
+            ZStartTeacher = chain.ZStart.MoveToOuterDisposeScope(),
             StudentTimestep = StudentTimestep,
             StudentCalls = calls.Select(c => c with
             {
@@ -181,15 +217,20 @@ public sealed class SinSrDistillationLoss
                 Timesteps = c.Timesteps.MoveToOuterDisposeScope(),
                 Output = c.Output.MoveToOuterDisposeScope(),
             }).ToList(),
-            LossMse = lossMse.MoveToOuterDisposeScope(),
-            LossMseXT = lossXT?.MoveToOuterDisposeScope(),
-            LossMseGt = lossGt?.MoveToOuterDisposeScope(),
-            LossPerSample = loss.MoveToOuterDisposeScope(),
-            ReferenceLoss = referenceLoss.MoveToOuterDisposeScope(),
+            LossMse = terms.Mse.MoveToOuterDisposeScope(),
+            LossMseXT = terms.MseXT?.MoveToOuterDisposeScope(),
+            LossMseGt = terms.MseGt?.MoveToOuterDisposeScope(),
+            LossPerSample = terms.PerSample.MoveToOuterDisposeScope(),
+            ReferenceLoss = terms.Mean.MoveToOuterDisposeScope(),
         };
         result.Total = result.ReferenceLoss.alias().MoveToOuterDisposeScope();
-        if (extraTerms is null || extraTerms.Count == 0) return result;
+        return result;
+    }
 
+    /// <summary>Adds each extra term's value (checked to be a scalar) times its weight to the total; disposes the result if
+    /// a term fails.</summary>
+    static SinSrDistillationResult AddExtraTerms(SinSrDistillationResult result, IReadOnlyList<DistillationExtraTerm> extraTerms)
+    {
         try
         {
             var total = result.ReferenceLoss.alias();
@@ -232,5 +273,38 @@ public sealed class SinSrDistillationLoss
             throw new ArgumentException($"{name} must be a (B, C, H, W) image batch; got {x.dim()} dims [{string.Join(", ", x.shape)}].", name);
         if (x.dtype != ScalarType.Float32 && x.dtype != ScalarType.Float64)
             throw new ArgumentException($"{name} must be float32 (or float64 for precision references) in [-1, 1]; got {x.dtype}.", name);
+    }
+
+    /// <summary>z_y, z_0^gt (encoder, no graph), the ε draw and the prior sample z_T.</summary>
+    sealed record Latents(Tensor ZY, Tensor ZStartGt, Tensor Noise, Tensor ZT);
+
+    /// <summary>z_0^teacher and, per DDIM step, the teacher's x̂_0 and the state after the step, (T, B, C, h, w).</summary>
+    sealed record TeacherChain(Tensor ZStart, Tensor PredX0, Tensor States);
+
+    /// <summary>The per-sample terms (null when the options skip them), their weighted sum and its batch mean.</summary>
+    sealed record ReferenceLossTerms(Tensor Mse, Tensor? MseXT, Tensor? MseGt, Tensor PerSample, Tensor Mean);
+
+    /// <summary>The student forwards of one batch, recorded in call order.</summary>
+    sealed class StudentCaller(ResShiftSchedule schedule, LatentDenoiser student, Tensor lq, Tensor tStudent)
+    {
+        /// <summary>T−1 for every sample.</summary>
+        public Tensor TStudent { get; } = tStudent;
+        /// <summary>0 for every sample (the inverse calls' conditioning).</summary>
+        public Tensor TZero { get; } = tStudent * 0;
+        public List<SinSrStudentCall> Calls { get; } = [];
+
+        // PORT-QUIRK(SinSR, models/respace.py): SpacedDiffusion does not wrap the student in training_losses_distill, so the
+        // student gets the respaced index itself (the teacher chain gets timestep_map[t]); identical without respacing.
+        public Tensor Call(SinSrStudentCallRole role, Tensor x, Tensor tModel, bool withGrad)
+        {
+            // PORT-QUIRK(SinSR, models/gaussian_diffusion.py): every input is scaled with t = T−1 (_scale_input(·, t)), also
+            // for the calls conditioned on t = 0 (t*0); kept because the released student was trained this way.
+            var input = schedule.ScaleInput(x, TStudent);
+            Tensor output;
+            if (withGrad) output = CheckedCall(student, input, tModel, lq, role);
+            else using (no_grad()) output = CheckedCall(student, input, tModel, lq, role);
+            Calls.Add(new SinSrStudentCall(role, input, tModel.alias(), output, withGrad));   // own handle per call
+            return output;
+        }
     }
 }

@@ -1,6 +1,7 @@
 // Port of chaofengc/IQA-PyTorch pyiqa/data/multiscale_trans_util.py (get_multiscale_patches) at
 // 01ae427f9afd66842031d3a7cb694dcad5b5cbb8, itself after google-research/musiq/model/preprocessing.py.
 // Paper: Ke et al., "MUSIQ: Multi-scale Image Quality Transformer", ICCV 2021.
+using HfDiff.Torch.Imaging.Resize;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -38,7 +39,7 @@ public static class MusiqPatches
                 throw new ArgumentException($"image {h}x{w} resizes to {rh}x{rw} at longer side {longer}; the aspect ratio is too extreme.", nameof(image01));
             // PORT-QUIRK(pyiqa, multiscale_trans_util.py): the docstring says Gaussian resize (TF); the code uses
             // F.interpolate bicubic (a=-0.75, align_corners=False, no antialias), here with torch 1.13's numerics.
-            var resized = MusiqBicubicResize.Resize(x, rh, rw);
+            var resized = MusiqBicubic.Resize(x, rh, rw);
             long maxSeqLen = (long)Math.Pow(Math.Ceiling((double)longer / p), 2);
             parts.Add(ScalePatches(resized, p, options.SpatialPosGridSize, scaleId, maxSeqLen));
         }
