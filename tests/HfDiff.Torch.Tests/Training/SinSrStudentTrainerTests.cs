@@ -18,7 +18,7 @@ namespace HfDiff.Torch.Tests.Training;
 /// evaluation: grad norm 7.947483 exact, reference 7.946915 (−7.2e-5), ours 7.948165 (+8.6e-5); first step of
 /// <c>input_blocks.1.1.blocks.1.attn.qkv.weight</c>: reference 3.6e-2 from the exact step, ours 6.2e-2 (ours vs reference 5.1e-2).
 /// <see cref="FirstStep_Float64Evaluation_OursAsCloseAsReference"/> asserts that; the loop comparison then uses
-/// <see cref="StudentTolerances"/> (measured: losses 1.5e-4, grad norms 4.2e-4, tracked updates 5.1e-2, final worst tensor
+/// <see cref="StudentTolerances"/> (measured: losses 1.5e-4, grad norms 4.2e-4 on an AVX-512 CPU and 1.18e-3 on an AVX2-only one, tracked updates 5.1e-2, final worst tensor
 /// 0.29 and overall 3.9e-2; per tensor only gross errors are caught, since one flipped element of a 32-element bias
 /// alone gives 0.35).</para>
 /// </summary>
@@ -33,7 +33,9 @@ public class SinSrStudentTrainerTests
     [ClassCleanup]
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
-    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 1e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
+    // Grad norm: after the sign-like first step the parameters differ at rounding-flip level, so later gradients do too
+    // (measured at iteration 2: 4.2e-4 on an AVX-512 CPU, 1.18e-3 on an AVX2-only CPU).
+    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 2.5e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
 
     [TestMethod, TestCategory("Parity.Training")]
     public void Train_FixtureSettings_MatchesOfficialLoop()
@@ -188,8 +190,10 @@ public class SinSrStudentTrainerTests
                 double eRef = (refStep - exactStep).norm().item<double>() / n;
                 double oursVsRef = (steps[ScalarType.Float32][key] - refStep).norm().item<double>() / refStep.norm().item<double>();
                 Console.WriteLine($"first step {key}: rel L2 to float64 step ours {eOurs:E2}, reference {eRef:E2}; ours vs reference {oursVsRef:E2}");
-                // Within the README's per-tensor 1e-2 of the exact step, or at most twice as far from it as the reference's.
-                Assert.IsTrue(eOurs <= Math.Max(TrainerParity.UpdatePerTensor, 2 * eRef), $"{key}: our first step is {eOurs:E3} from the float64 step, the reference's {eRef:E3}");
+                // Within the README's per-tensor 1e-2 of the exact step, or at most 3x as far from it as the reference's: the error
+                // is sign flips of near-zero gradient elements, whose count follows the CPU's rounding (measured ours/reference:
+                // 1.7x on an AVX-512 CPU, 2.0x on an AVX2-only CPU; the reference itself ran on one machine only).
+                Assert.IsTrue(eOurs <= Math.Max(TrainerParity.UpdatePerTensor, 3 * eRef), $"{key}: our first step is {eOurs:E3} from the float64 step, the reference's {eRef:E3}");
             }
         }
         finally
