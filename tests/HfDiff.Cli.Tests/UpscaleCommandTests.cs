@@ -70,6 +70,43 @@ public class UpscaleCommandTests
 
     [TestMethod]
     [TestCategory("Parity.ResShift")]
+    public void Upscale_BatchSize_SameOutputsAsOneByOne_BadInputStillReportedAlone()
+    {
+        var s = Prepare();
+        var root = TestPaths.RepositoryRoot()!;
+        using (var img = ImageIO.ReadTensor(Path.Combine(root, "data", "samples", "gt", "stripes.png")))
+        {
+            using (var a = img[.., .., 30..50, 4..36]) ImageIO.WritePng(a, Path.Combine(s.Input, "same_size.png"));   // as lr.png
+            using (var b = img[.., .., 0..24, 0..24]) ImageIO.WritePng(b, Path.Combine(s.Input, "other_size.png"));
+        }
+        File.WriteAllBytes(Path.Combine(s.Input, "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        string[] Args(string output, string batch) =>
+            ["upscale", s.Input, "--out", output, "--config", s.Yaml, "--unet", s.Unet, "--autoencoder", s.Vq, "--steps", "1", "--seed", "9", "--batch-size", batch];
+        var one = Path.Combine(s.Samples, "one");
+        var four = Path.Combine(s.Samples, "four");
+        var r1 = CliHarness.Run(Args(one, "1"));
+        var r4 = CliHarness.Run(Args(four, "4"));
+        Assert.AreEqual(1, r4.Exit, "the broken input makes the run fail");
+        StringAssert.Contains(r4.Err, "broken.png");
+        StringAssert.Contains(r4.Out, "(batch of 2)");
+        StringAssert.Contains(r4.Out, "3 written, 0 skipped, 1 failed");
+        Assert.AreEqual(r1.Exit, r4.Exit);
+        foreach (var name in new[] { "lr.png", "same_size.png", "other_size.png" })
+        {
+            var (x, _, _) = ImageIO.ToRgb24(ImageIO.Read(Path.Combine(one, name)).ToTensor());
+            var (y, _, _) = ImageIO.ToRgb24(ImageIO.Read(Path.Combine(four, name)).ToTensor());
+            Assert.AreEqual(x.Length, y.Length);
+            int worst = x.Zip(y, (p, q) => Math.Abs(p - q)).Max();
+            Assert.IsTrue(worst <= 1, $"{name}: batched output differs from one-by-one by {worst} levels");
+        }
+        var zero = CliHarness.Run(["upscale", s.Input, "--out", four, "--batch-size", "0"]);
+        Assert.AreNotEqual(0, zero.Exit);
+        StringAssert.Contains(zero.Err, "--batch-size must be >= 1");
+        Directory.Delete(s.Samples, true);
+    }
+
+    [TestMethod]
+    [TestCategory("Parity.ResShift")]
     public void Upscale_CorruptInput_ReportedOthersWritten()
     {
         var s = Prepare();
