@@ -15,14 +15,15 @@ public class BenchTrainCommandTests
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
     [TestMethod]
-    public void BenchTrain_TinyConfig_TimesEveryStageOfStudentAndTeacher()
+    public void BenchTrain_TinyConfig_TimesEveryStageOfStudentAndTeacher_WithAndWithoutHfDiffTerms()
     {
         var work = CliHarness.TempDir("hfdiff-cli-bench-train");
         var config = TrainCommandTests.Config(work, 1, student: true);
-        var (exit, output, err) = CliHarness.Run("bench", "train", "--arch", config, "--gt-size", "128", "--batch", "2", "--microbatch", "1,2", "--warmup", "0");
+        var (exit, output, err) = CliHarness.Run("bench", "train", "--arch", config, "--gt-size", "128", "--batch", "2", "--microbatch", "1,2", "--warmup", "0",
+            "--losses", "sinsr,hf+dm");
         Assert.AreEqual(0, exit, err + output);
         var lines = output.Split('\n');
-        foreach (var head in new[] { "student  microbatch 1:", "student  microbatch 2:" })
+        foreach (var head in new[] { "student  sinsr, microbatch 1:", "student  sinsr, microbatch 2:", "student  hf+dm, microbatch 1:", "student  hf+dm, microbatch 2:" })
         {
             var line = lines.FirstOrDefault(l => l.StartsWith(head, StringComparison.Ordinal));
             Assert.IsNotNull(line, $"no '{head}' line in:\n{output}");
@@ -37,5 +38,8 @@ public class BenchTrainCommandTests
         var bad = CliHarness.Run("bench", "train", "--arch", config, "--gt-size", "50");
         Assert.AreEqual(2, bad.Exit);
         StringAssert.Contains(bad.Err, "--gt-size");
+        var badLoss = CliHarness.Run("bench", "train", "--arch", config, "--losses", "hf+nope");
+        Assert.AreEqual(2, badLoss.Exit);
+        StringAssert.Contains(badLoss.Err, "--losses");
     }
 }

@@ -9,6 +9,10 @@ using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Training;
 using HfDiff.Torch.Training.Core;
+using HfDiff.Torch.Training.HfDiff;
+using HfDiff.Torch.Archs.Dinov2;
+using HfDiff.Torch.Archs.HfDiff;
+using HfDiff.Torch.Archs.Vgg;
 using TorchSharp;
 using HfDiff.Torch.Diagnostics;
 using static TorchSharp.torch;
@@ -38,10 +42,15 @@ internal static partial class BenchCommand
             Description = "Untimed iterations first (one-time kernel and allocator set-up; 0 on a slow machine, but the first configuration then pays it).",
             DefaultValueFactory = _ => 1,
         };
+        var losses = new Option<string>("--losses")
+        {
+            Description = "Student loss sets to time one after another, comma-separated: sinsr, hf, dm, vgg, hf+dm (HF-Diff), … (random-weight INN, DINOv2 ViT-S/14, VGG16).",
+            DefaultValueFactory = _ => "sinsr",
+        };
         var threads = ThreadsOption();
         var cmd = new Command("train",
             "Time one training iteration (student: teacher chain / student forward / losses / backward / optimizer; teacher likewise) with random weights.")
-            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, threads };
+            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -53,6 +62,13 @@ internal static partial class BenchCommand
             var micro = parse.GetValue(microbatches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(m => int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 ? v : throw new CliUsageException($"--microbatch entries must be integers >= 1; got '{m}'."))
                 .ToList();
+            var lossSets = parse.GetValue(losses)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l =>
+            {
+                try { return HfDiffAblation.Parse(l); }
+                catch (ArgumentException e) { throw new CliUsageException("--losses: " + e.Message); }
+            }).ToList();
+            if (lossSets.Count == 0) throw new CliUsageException("--losses names no loss set.");
+            if (lossSets.Any(t => t.HasFlag(HfDiffLossTerms.Lpips))) throw new CliUsageException("--losses: lpips is not timed here (its linear layers have no random initialisation); use vgg.");
             var kind = parse.GetValue(kinds)!;
             if (kind is not ("student" or "teacher" or "both")) throw new CliUsageException($"--kind must be student, teacher or both; got '{kind}'.");
             var name = parse.GetValue(arch)!;
@@ -74,6 +90,7 @@ internal static partial class BenchCommand
             if (kind is "student" or "both")
             {
                 var schedule = new ResShiftSchedule(studentConfig.Diffusion);
+                foreach (var terms in lossSets)
                 foreach (var m in micro)
                 {
                     bool reset = ProcessMemory.TryResetPeak();
@@ -83,10 +100,18 @@ internal static partial class BenchCommand
                     FrozenForBench(vq);
                     var clock = new StageClock();
                     var teacherNet = new UNetLatentDenoiser(teacher).AsDelegate();
+                    // The extra terms' networks (and the image terms' gradient-enabled decode) count as "losses".
+                    using var extra = terms == HfDiffLossTerms.None ? null : new HfDiffExtraTerms(new HfDiffLossOptions { Terms = terms }, new HfDiffLossNetworks
+                    {
+                        Inn = terms.HasFlag(HfDiffLossTerms.HighFrequency) ? new HfDiffInnFeatureExtractor() : null,
+                        Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
+                        Vgg = terms.HasFlag(HfDiffLossTerms.VggPerceptual) ? new Vgg16Features() : null,
+                    }, z => vq.Decode(z), ownsNetworks: true);
+                    var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [] };
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
-                        clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, new SinSrStudentTrainerOptions(), [teacher, vq]);
+                        clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);
                     var row = RunIterations(trainer, gt, lq, b, m, warm, its, clock, reset);
-                    Console.WriteLine($"student  microbatch {m}: {row}");
+                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}, microbatch {m}: {row}");
                 }
             }
             if (kind is "teacher" or "both")

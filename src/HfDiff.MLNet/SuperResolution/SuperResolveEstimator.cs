@@ -34,22 +34,15 @@ public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
     }
 
     /// <summary>The torch device the transform runs on (as resolved when the estimator was created).</summary>
-    internal string Device => _config.Resolver.Device;
+    internal string Device => _config.Resolver.Device!;
 
     /// <summary>
-    /// <see cref="SuperResolveOptions.Device"/> when set (an explicit <c>"cpu"</c> too); else the resolver's device when it
-    /// is not <see cref="SuperResolverOptions"/>' default <c>"cpu"</c> (which cannot be told from unset); else
-    /// MLContext.GpuDeviceId / FallbackToCpu, CPU when unset. An unknown or unavailable device throws here.
+    /// <see cref="SuperResolveOptions.Device"/> when set; else <see cref="SuperResolverOptions.Device"/> when set (an explicit
+    /// <c>"cpu"</c> in either wins over MLContext); else MLContext.GpuDeviceId / FallbackToCpu, CPU when unset. An unknown or
+    /// unavailable device throws here.
     /// </summary>
-    internal static string ResolveDevice(SuperResolveOptions options, Microsoft.ML.Runtime.IHostEnvironment env)
-    {
-        var resolverDevice = options.Resolver.Device;
-        var explicitDevice = options.Device ?? (resolverDevice == DefaultResolverDevice ? null : resolverDevice);
-        return DeviceSelection.Resolve(explicitDevice, env);
-    }
-
-    /// <summary><see cref="SuperResolverOptions.Device"/>'s default, taken as "unset".</summary>
-    internal static readonly string DefaultResolverDevice = new SuperResolverOptions().Device;
+    internal static string ResolveDevice(SuperResolveOptions options, Microsoft.ML.Runtime.IHostEnvironment env) =>
+        DeviceSelection.Resolve(options.Device ?? options.Resolver.Device, env);
 
     public SuperResolveTransformer Fit(IDataView input)
     {

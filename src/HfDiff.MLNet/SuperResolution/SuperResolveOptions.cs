@@ -13,15 +13,14 @@ public sealed class SuperResolveOptions
 
     /// <summary>
     /// Model, checkpoints, steps (1 = one-step SinSR/HF-Diff, 15 = ResShift), seed, tiling. Its
-    /// <see cref="SuperResolverOptions.Device"/> counts only when it is not the default <c>"cpu"</c> (a record default
-    /// cannot be told from a value set to it); set <see cref="Device"/> instead.
+    /// <see cref="SuperResolverOptions.Device"/> applies when set and <see cref="Device"/> is not.
     /// </summary>
     public SuperResolverOptions Resolver { get; set; } = new();
 
     /// <summary>
     /// Torch device of the transform (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>); it wins over
     /// MLContext.GpuDeviceId, an explicit <c>"cpu"</c> too. Null (unset) → <see cref="SuperResolverOptions.Device"/> of
-    /// <see cref="Resolver"/> when it is not the default <c>"cpu"</c>, else MLContext.GpuDeviceId / FallbackToCpu
+    /// <see cref="Resolver"/> when set, else MLContext.GpuDeviceId / FallbackToCpu
     /// (CPU when neither is set). An unavailable device is refused when the estimator is created.
     /// </summary>
     public string? Device { get; set; }

@@ -353,7 +353,7 @@ public sealed class SuperResolver : IDisposable
             TileBatchSize = options.BatchSize >= 1 ? options.BatchSize
                 : throw new ArgumentOutOfRangeException(nameof(SuperResolverOptions.BatchSize), options.BatchSize, $"BatchSize must be >= 1; got {options.BatchSize}."),
         };
-        return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device, nameof(SuperResolverOptions.Device)));
+        return (options, schedule, steps, pipelineOptions, TorchDevices.Parse(options.Device ?? "cpu", nameof(SuperResolverOptions.Device)));
     }
 
     /// <summary>

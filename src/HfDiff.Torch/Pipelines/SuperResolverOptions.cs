@@ -38,8 +38,9 @@ public sealed record SuperResolverOptions
     /// </summary>
     public int? Steps { get; init; }
 
-    /// <summary>Torch device: <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:0"</c>, …</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary>Torch device: <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:0"</c>, …; null (unset) runs on the CPU, and in ML.NET
+    /// leaves the choice to MLContext.GpuDeviceId, which an explicit <c>"cpu"</c> overrides.</summary>
+    public string? Device { get; init; }
 
     /// <summary>Seed of the noise; every <see cref="SuperResolver.SuperResolve(TorchSharp.torch.Tensor)"/> call restarts from it, so the
     /// same seed and input give the same output.</summary>

@@ -43,9 +43,11 @@ public class SuperResolveDeviceTests
     }
 
     [TestMethod]
-    public void ResolverDeviceOtherThanItsDefault_StillCounts()
+    public void ResolverDevice_CountsWhenSet_AnExplicitCpuToo()
     {
-        // SuperResolverOptions.Device defaults to "cpu", which cannot be told from unset; any other value is explicit.
+        // SuperResolverOptions.Device is null by default, so an explicit "cpu" there is told from unset and wins over GpuDeviceId.
+        Assert.IsNull(new SuperResolverOptions().Device);
+        Assert.AreEqual("cpu", GpuContext(fallback: false).Transforms.SuperResolve("Sr", "Lr", new SuperResolverOptions { Device = "cpu" }).Device);
         if (Cuda)
         {
             Assert.AreEqual("cuda:0", new MLContext().Transforms.SuperResolve("Sr", "Lr", new SuperResolverOptions { Device = "cuda:0" }).Device);

@@ -138,11 +138,11 @@ public abstract class SuperResolutionTrainer : IEstimator<SuperResolveTransforme
 
     /// <summary>
     /// <see cref="SuperResolveOptions.Device"/> of the returned transform: null when <see cref="SuperResolutionTrainerOptions.Resolver"/>
-    /// names a device (not its default "cpu": it then applies) or when <see cref="SuperResolutionTrainerOptions.Device"/> is unset
-    /// (MLContext decides, as it did for training); else the training device, so an explicit <c>"cpu"</c> holds for the transform too.
+    /// names a device (it then applies) or when <see cref="SuperResolutionTrainerOptions.Device"/> is unset (MLContext decides,
+    /// as it did for training); else the training device, so an explicit <c>"cpu"</c> holds for the transform too.
     /// </summary>
     internal static string? TransformDevice(SuperResolutionTrainerOptions options, string trainingDevice) =>
-        options.Resolver.Device != SuperResolveEstimator.DefaultResolverDevice || options.Device is null ? null : trainingDevice;
+        options.Resolver.Device is not null || options.Device is null ? null : trainingDevice;
 
     /// <summary>The networks, objective and loop of <c>hfdiff train</c> (<see cref="SrTrainingSetup"/>); returns the EMA state-dict file.</summary>
     string Train(IChannel ch, SrTrainingSetup setup, string device, string output, IReadOnlyList<string> files, Func<bool> cancelled,
