@@ -14,6 +14,13 @@ namespace HfDiff.MLNet.Common;
 /// </summary>
 internal static class ConfiguredMappingChain
 {
+    /// <summary>The chain of <paramref name="layout"/>: its inputs of <paramref name="kind"/> through <paramref name="mapping"/>.</summary>
+    public static ITransformer Build(TransformsCatalog catalog, IDataView input, ImageColumnKind kind, ConfiguredMappingLayout layout,
+        Func<IHostEnvironment, ITransformer> mapping) =>
+        Build(catalog, input, kind, layout.EncodeConfig(), layout.ConfigColumn, layout.Inputs, mapping,
+            layout.Outputs.Where(o => o.User is not null).Select(o => (o.User!, o.Internal)).ToList(),
+            extraDrop: layout.Outputs.Where(o => o.User is null).Select(o => o.Internal).ToList());
+
     /// <param name="kind">Kind of the first input column (the Expression transform cannot read image columns, so for
     /// images a placeholder number column is derived first).</param>
     /// <param name="inputs">(internal name, user column) pairs; the first is the one the configuration column is derived from.</param>

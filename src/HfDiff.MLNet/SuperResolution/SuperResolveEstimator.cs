@@ -2,7 +2,7 @@ using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
 using HfDiff.Torch.Pipelines;
 using Microsoft.ML;
-using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 
 namespace HfDiff.MLNet.SuperResolution;
@@ -12,13 +12,12 @@ namespace HfDiff.MLNet.SuperResolution;
 /// (SinSR, or a student trained with HF-Diff's terms) or multi-step (ResShift) latent diffusion model loaded from its
 /// checkpoints (by default the official SinSR/ResShift files).
 /// </summary>
-public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
+public sealed class SuperResolveEstimator : ConfiguredEstimator<SuperResolveTransformer>
 {
-    readonly TransformsCatalog _catalog;
     readonly SuperResolveOptions _options;
     readonly SuperResolveConfig _config;
 
-    internal SuperResolveEstimator(TransformsCatalog catalog, SuperResolveOptions options)
+    internal SuperResolveEstimator(TransformsCatalog catalog, SuperResolveOptions options) : base(catalog)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
@@ -26,7 +25,6 @@ public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
         ArgumentNullException.ThrowIfNull(options.Resolver, nameof(options.Resolver));
         if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
         if (options.Resolver.Steps is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Resolver.Steps must be >= 1; got {options.Resolver.Steps}.");
-        _catalog = catalog;
         _options = options;
         var resolver = options.Resolver with { Device = ResolveDevice(options, MLNetInternals.EnvironmentOf(catalog)) };
         _config = new SuperResolveConfig { Resolver = resolver, MaxPixels = options.MaxPixels };
@@ -44,24 +42,18 @@ public sealed class SuperResolveEstimator : IEstimator<SuperResolveTransformer>
     internal static string ResolveDevice(SuperResolveOptions options, Microsoft.ML.Runtime.IHostEnvironment env) =>
         DeviceSelection.Resolve(options.Device ?? options.Resolver.Device, env);
 
-    public SuperResolveTransformer Fit(IDataView input)
+    private protected override ConfiguredMappingLayout Layout => new(SuperResolveColumns.Config, _config.Encode,
+        [(SuperResolveColumns.Input, _options.InputColumnName)],
+        [(_options.OutputColumnName, SuperResolveColumns.Output, new ImageDataViewType())]);
+
+    private protected override Func<IHostEnvironment, ITransformer> PrepareMapping(ImageColumnKind kind)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var kind = SchemaChecks.ImageColumn(input.Schema, _options.InputColumnName);
         // The resolver is built at the first row; its weight files are checked now, as ApplyOnnxModel checks its model.
         SuperResolveWeights.RequirePresent(_config.Resolver);
-        var chain = ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), SuperResolveColumns.Config,
-            [(SuperResolveColumns.Input, _options.InputColumnName)],
-            env => kind == ImageColumnKind.Image
-                ? MLNetInternals.CustomMapping(env, new SuperResolveImageFactory().GetMapping(), SuperResolveColumns.ImageContract)
-                : MLNetInternals.CustomMapping(env, new SuperResolvePathFactory().GetMapping(), SuperResolveColumns.PathContract),
-            [(_options.OutputColumnName, SuperResolveColumns.Output)]);
-        return new SuperResolveTransformer(chain);
+        return env => kind == ImageColumnKind.Image
+            ? MLNetInternals.CustomMapping(env, new SuperResolveImageFactory().GetMapping(), SuperResolveColumns.ImageContract)
+            : MLNetInternals.CustomMapping(env, new SuperResolvePathFactory().GetMapping(), SuperResolveColumns.PathContract);
     }
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        SchemaChecks.ImageColumn(inputSchema, _options.InputColumnName);
-        return MLNetInternals.WithScalarColumn(inputSchema, _options.OutputColumnName, new ImageDataViewType());
-    }
+    private protected override SuperResolveTransformer CreateTransformer(ITransformer chain) => new(chain);
 }
