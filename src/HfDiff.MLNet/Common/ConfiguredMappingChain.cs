@@ -14,53 +14,45 @@ namespace HfDiff.MLNet.Common;
 /// </summary>
 internal static class ConfiguredMappingChain
 {
-    /// <summary>The chain of <paramref name="layout"/>: its inputs of <paramref name="kind"/> through <paramref name="mapping"/>.</summary>
+    /// <summary>
+    /// The chain of <paramref name="layout"/>: its inputs, of <paramref name="kind"/> (the Expression transform cannot read
+    /// image columns, so for images a placeholder number column is derived first), through <paramref name="mapping"/>.
+    /// </summary>
     public static ITransformer Build(TransformsCatalog catalog, IDataView input, ImageColumnKind kind, ConfiguredMappingLayout layout,
-        Func<IHostEnvironment, ITransformer> mapping) =>
-        Build(catalog, input, kind, layout.EncodeConfig(), layout.ConfigColumn, layout.Inputs, mapping,
-            layout.Outputs.Where(o => o.User is not null).Select(o => (o.User!, o.Internal)).ToList(),
-            extraDrop: layout.Outputs.Where(o => o.User is null).Select(o => o.Internal).ToList());
-
-    /// <param name="kind">Kind of the first input column (the Expression transform cannot read image columns, so for
-    /// images a placeholder number column is derived first).</param>
-    /// <param name="inputs">(internal name, user column) pairs; the first is the one the configuration column is derived from.</param>
-    /// <param name="outputs">(user column, internal name) pairs.</param>
-    /// <param name="extraDrop">Internal mapping outputs not copied out (dropped too).</param>
-    public static ITransformer Build(TransformsCatalog catalog, IDataView input, ImageColumnKind kind, string encodedConfig, string configColumn,
-        IReadOnlyList<(string Internal, string User)> inputs, Func<IHostEnvironment, ITransformer> mapping, IReadOnlyList<(string User, string Internal)> outputs,
-        IReadOnlyList<string>? extraDrop = null)
+        Func<IHostEnvironment, ITransformer> mapping)
     {
         var env = MLNetInternals.EnvironmentOf(catalog);
         var parts = new List<ITransformer>();
         var current = input;
         void Add(ITransformer t) { parts.Add(t); current = t.Transform(current); }
 
-        var drop = new List<string> { configColumn };
-        foreach (var (internalName, user) in inputs)
+        var drop = new List<string> { layout.ConfigColumn };
+        foreach (var (internalName, user) in layout.Inputs)
         {
             Add(catalog.CopyColumns(internalName, user).Fit(current));
             drop.Add(internalName);
         }
-        var expression = $"x => \"{encodedConfig}\"";
+        var expression = $"x => \"{layout.EncodeConfig()}\"";
         if (kind == ImageColumnKind.Image)
         {
-            Add(catalog.CopyColumns(ScorerColumns.SeedSource, inputs[0].Internal).Fit(current));
+            Add(catalog.CopyColumns(ScorerColumns.SeedSource, layout.Inputs[0].Internal).Fit(current));
             Add(MLNetInternals.CustomMapping(env, new ImageSeedFactory().GetMapping(), ScorerContracts.ImageSeed));
-            Add(catalog.Expression(configColumn, expression, ScorerColumns.Seed).Fit(current));
+            Add(catalog.Expression(layout.ConfigColumn, expression, ScorerColumns.Seed).Fit(current));
             drop.Add(ScorerColumns.SeedSource);
             drop.Add(ScorerColumns.Seed);
         }
         else
         {
-            Add(catalog.Expression(configColumn, expression, inputs[0].Internal).Fit(current));
+            Add(catalog.Expression(layout.ConfigColumn, expression, layout.Inputs[0].Internal).Fit(current));
         }
         Add(mapping(env));
-        foreach (var (user, internalName) in outputs)
+        foreach (var (user, internalName, _) in layout.Outputs)
         {
-            Add(catalog.CopyColumns(user, internalName).Fit(current));
-            drop.Add(internalName);
+            if (user is not null) Add(catalog.CopyColumns(user, internalName).Fit(current));
         }
-        if (extraDrop is not null) drop.AddRange(extraDrop);
+        // Emitted outputs first, then the others: the order the saved DropColumns transform has always listed them in.
+        drop.AddRange(layout.Outputs.Where(o => o.User is not null).Select(o => o.Internal));
+        drop.AddRange(layout.Outputs.Where(o => o.User is null).Select(o => o.Internal));
         Add(catalog.DropColumns(drop.Distinct().ToArray()).Fit(current));
         return new TransformerChain<ITransformer>(parts.ToArray());
     }

@@ -1,7 +1,7 @@
 using HfDiff.MLNet.Common;
 using HfDiff.MLNet.Imaging;
 using Microsoft.ML;
-using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 
 namespace HfDiff.MLNet.Degradation;
@@ -10,13 +10,12 @@ namespace HfDiff.MLNet.Degradation;
 /// Degrades an HR image column into an LR column (and the matching GT crop) with Real-ESRGAN's second-order pipeline,
 /// seeded per row, so synthetic benchmark pairs (DIV2K-Val / ImageNet-Test style) can be made inside a pipeline.
 /// </summary>
-public sealed class DegradeEstimator : IEstimator<DegradeTransformer>
+public sealed class DegradeEstimator : ConfiguredEstimator<DegradeTransformer>
 {
-    readonly TransformsCatalog _catalog;
     readonly DegradeOptions _options;
     readonly DegradeConfig _config;
 
-    internal DegradeEstimator(TransformsCatalog catalog, DegradeOptions options)
+    internal DegradeEstimator(TransformsCatalog catalog, DegradeOptions options) : base(catalog)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.InputColumnName, nameof(options.InputColumnName));
@@ -32,33 +31,21 @@ public sealed class DegradeEstimator : IEstimator<DegradeTransformer>
                 throw new ArgumentOutOfRangeException(nameof(options), $"GtSize must be >= {probe.MinimumInputSize} for these degradation options; got {size}.");
         }
         if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
-        _catalog = catalog;
         _options = options;
         _config = new DegradeConfig { Degradation = options.Degradation, GtSize = options.GtSize, Seed = options.Seed, MaxPixels = options.MaxPixels };
         AnyImageAttribute.EnsureRegistered();
     }
 
-    public DegradeTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var kind = SchemaChecks.ImageColumn(input.Schema, _options.InputColumnName);
-        var outputs = new List<(string, string)> { (_options.OutputColumnName, DegradeColumns.Lq) };
-        if (_options.GroundTruthColumnName is { } gt) outputs.Add((gt, DegradeColumns.Gt));
-        var chain = ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), DegradeColumns.Config,
-            [(DegradeColumns.Input, _options.InputColumnName)],
-            env => kind == ImageColumnKind.Image
-                ? MLNetInternals.CustomMapping(env, new DegradeImageFactory().GetMapping(), DegradeColumns.ImageContract)
-                : MLNetInternals.CustomMapping(env, new DegradePathFactory().GetMapping(), DegradeColumns.PathContract),
-            outputs, extraDrop: [DegradeColumns.Lq, DegradeColumns.Gt]);
-        return new DegradeTransformer(chain);
-    }
+    private protected override ConfiguredMappingLayout Layout => new(DegradeColumns.Config, _config.Encode,
+        [(DegradeColumns.Input, _options.InputColumnName)],
+        [(_options.OutputColumnName, DegradeColumns.Lq, new ImageDataViewType()), (_options.GroundTruthColumnName, DegradeColumns.Gt, new ImageDataViewType())]);
 
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        SchemaChecks.ImageColumn(inputSchema, _options.InputColumnName);
-        var shape = MLNetInternals.WithScalarColumn(inputSchema, _options.OutputColumnName, new ImageDataViewType());
-        return _options.GroundTruthColumnName is { } gt ? MLNetInternals.WithScalarColumn(shape, gt, new ImageDataViewType()) : shape;
-    }
+    private protected override Func<IHostEnvironment, ITransformer> PrepareMapping(ImageColumnKind kind) =>
+        env => kind == ImageColumnKind.Image
+            ? MLNetInternals.CustomMapping(env, new DegradeImageFactory().GetMapping(), DegradeColumns.ImageContract)
+            : MLNetInternals.CustomMapping(env, new DegradePathFactory().GetMapping(), DegradeColumns.PathContract);
+
+    private protected override DegradeTransformer CreateTransformer(ITransformer chain) => new(chain);
 }
 
 /// <summary>A fitted degradation transform.</summary>

@@ -2,6 +2,7 @@ using HfDiff.MLNet.Common;
 using HfDiff.Torch.Metrics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 
 namespace HfDiff.MLNet.ImageQuality;
 
@@ -9,14 +10,13 @@ namespace HfDiff.MLNet.ImageQuality;
 /// Adds one float column with an image-quality score (pyiqa semantics) computed from an image column (and a reference
 /// column for full-reference metrics). Columns may hold MLImage values or image file paths.
 /// </summary>
-public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
+public sealed class ImageQualityEstimator : ConfiguredEstimator<ImageQualityTransformer>
 {
-    readonly TransformsCatalog _catalog;
     readonly ImageQualityScorerOptions _options;
     readonly MetricMode _mode;
     readonly ScorerConfig _config;
 
-    internal ImageQualityEstimator(TransformsCatalog catalog, ImageQualityScorerOptions options, string device)
+    internal ImageQualityEstimator(TransformsCatalog catalog, ImageQualityScorerOptions options, string device) : base(catalog)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Metric)) throw new ArgumentException("Metric must name a metric (e.g. psnr); got an empty value.", nameof(options));
@@ -26,7 +26,6 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
             throw new ArgumentException($"{options.Metric} is a full-reference metric: ReferenceColumnName is required.", nameof(options));
         if (options.MaxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPixels must be > 0; got {options.MaxPixels}.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize must be >= 1; got {options.BatchSize}.");
-        _catalog = catalog;
         _options = options;
         _config = new ScorerConfig
         {
@@ -40,52 +39,27 @@ public sealed class ImageQualityEstimator : IEstimator<ImageQualityTransformer>
         ImageQualityMetricFactory.Validate(_config); // option errors surface here, not at the first row
     }
 
-    public ImageQualityTransformer Fit(IDataView input)
+    private protected override ConfiguredMappingLayout Layout => new(ScorerColumns.Config, _config.Encode,
+        _mode == MetricMode.FullReference
+            ? [(ScorerColumns.Distorted, _options.DistortedColumnName), (ScorerColumns.Reference, _options.ReferenceColumnName!)]
+            : [(ScorerColumns.Distorted, _options.DistortedColumnName)],
+        [(_options.ResolvedOutputColumnName, ScorerColumns.Score, NumberDataViewType.Single)]);
+
+    private protected override Func<IHostEnvironment, ITransformer> PrepareMapping(ImageColumnKind kind)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var kind = CheckInputs(input.Schema);
-        return new ImageQualityTransformer(BuildChain(kind, input), _options.ResolvedOutputColumnName);
-    }
-
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        CheckInputs(inputSchema);
-        return MLNetInternals.WithScalarColumn(inputSchema, _options.ResolvedOutputColumnName, NumberDataViewType.Single);
-    }
-
-    ImageColumnKind CheckInputs(SchemaShape schema) =>
-        CheckPair(SchemaChecks.ImageColumn(schema, _options.DistortedColumnName),
-                  _mode == MetricMode.FullReference ? SchemaChecks.ImageColumn(schema, _options.ReferenceColumnName!) : null);
-
-    ImageColumnKind CheckInputs(DataViewSchema schema) =>
-        CheckPair(SchemaChecks.ImageColumn(schema, _options.DistortedColumnName),
-                  _mode == MetricMode.FullReference ? SchemaChecks.ImageColumn(schema, _options.ReferenceColumnName!) : null);
-
-    ImageColumnKind CheckPair(ImageColumnKind kind, ImageColumnKind? refKind)
-    {
-        if (refKind is not null && refKind != kind)
-            throw new ArgumentOutOfRangeException("inputSchema",
-                $"Schema mismatch for input column '{_options.ReferenceColumnName}': expected {(kind == ImageColumnKind.Image ? "Image" : "String")} like column '{_options.DistortedColumnName}', got {(refKind == ImageColumnKind.Image ? "Image" : "String")}");
-        return kind;
-    }
-
-    ITransformer BuildChain(ImageColumnKind kind, IDataView input)
-    {
-        var inputs = new List<(string, string)> { (ScorerColumns.Distorted, _options.DistortedColumnName) };
-        if (_mode == MetricMode.FullReference) inputs.Add((ScorerColumns.Reference, _options.ReferenceColumnName!));
         // One scorer (one metric instance) serves both the batched view and the row-by-row mapping (PredictionEngine).
         var scorer = new ScorerMapping();
         // The metric is built now (and reused by every row): missing weight files and options its constructor refuses
         // fail here, at Fit, rather than at the first row inside Evaluate.
         scorer.Prepare(_config.Encode());
-        return ConfiguredMappingChain.Build(_catalog, input, kind, _config.Encode(), ScorerColumns.Config, inputs,
-            env => new BatchedScoringTransformer((_mode, kind) switch
-            {
-                (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, FullReferencePathScorerFactory.Map(scorer), ScorerContracts.FullReferencePaths),
-                (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, FullReferenceImageScorerFactory.Map(scorer), ScorerContracts.FullReferenceImages),
-                (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, NoReferencePathScorerFactory.Map(scorer), ScorerContracts.NoReferencePaths),
-                _ => MLNetInternals.CustomMapping(env, NoReferenceImageScorerFactory.Map(scorer), ScorerContracts.NoReferenceImages),
-            }, scorer),
-            [(_options.ResolvedOutputColumnName, ScorerColumns.Score)]);
+        return env => new BatchedScoringTransformer((_mode, kind) switch
+        {
+            (MetricMode.FullReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, FullReferencePathScorerFactory.Map(scorer), ScorerContracts.FullReferencePaths),
+            (MetricMode.FullReference, ImageColumnKind.Image) => MLNetInternals.CustomMapping(env, FullReferenceImageScorerFactory.Map(scorer), ScorerContracts.FullReferenceImages),
+            (MetricMode.NoReference, ImageColumnKind.Path) => MLNetInternals.CustomMapping(env, NoReferencePathScorerFactory.Map(scorer), ScorerContracts.NoReferencePaths),
+            _ => MLNetInternals.CustomMapping(env, NoReferenceImageScorerFactory.Map(scorer), ScorerContracts.NoReferenceImages),
+        }, scorer);
     }
+
+    private protected override ImageQualityTransformer CreateTransformer(ITransformer chain) => new(chain, _options.ResolvedOutputColumnName);
 }
