@@ -204,6 +204,21 @@ public class ImageQualityEstimatorTests
     }
 
     [TestMethod]
+    public void FitAndGetOutputSchema_ReferenceOfOtherKind_ThrowsSchemaMismatchNamingBothColumns()
+    {
+        var ml = new MLContext();
+        var paths = ml.Data.LoadFromEnumerable(Pairs());
+        var data = ml.Transforms.LoadImages("GtImage", null, "Gt").Fit(paths).Transform(paths);
+        var estimator = ml.Transforms.ImageQuality.Psnr("P", "Sr", "GtImage");
+        const string expected = "Schema mismatch for input column 'GtImage': expected String like column 'Sr', got Image";
+        var fit = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.Fit(data));
+        StringAssert.Contains(fit.Message, expected);
+        Assert.AreEqual("inputSchema", fit.ParamName);
+        var shape = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.GetOutputSchema(TestData.ShapeOf(data)));
+        StringAssert.Contains(shape.Message, expected);
+    }
+
+    [TestMethod]
     public void Score_FullReferenceWithoutReferenceColumn_Throws()
     {
         var ml = new MLContext();
