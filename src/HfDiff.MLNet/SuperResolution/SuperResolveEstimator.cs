@@ -39,7 +39,7 @@ public sealed class SuperResolveEstimator : ConfiguredEstimator<SuperResolveTran
     /// <c>"cpu"</c> in either wins over MLContext); else MLContext.GpuDeviceId / FallbackToCpu, CPU when unset. An unknown or
     /// unavailable device throws here.
     /// </summary>
-    internal static string ResolveDevice(SuperResolveOptions options, Microsoft.ML.Runtime.IHostEnvironment env) =>
+    internal static string ResolveDevice(SuperResolveOptions options, IHostEnvironment env) =>
         DeviceSelection.Resolve(options.Device ?? options.Resolver.Device, env);
 
     private protected override ConfiguredMappingLayout Layout => new(SuperResolveColumns.Config, _config.Encode,
