@@ -43,6 +43,7 @@ public sealed class SuperResolver : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         bool bundled = UsesBundledModel(options, loadWeights);
         var config = bundled ? BundledModel.Config : ResolveConfig(AutoToSinSr(options.Config));
+        if (!bundled) options = WithYamlAutoencoder(options, config);
         UNetModelSwinOptions unetOptions;
         VQModelOptions vqOptions;
         try
@@ -293,8 +294,25 @@ public sealed class SuperResolver : IDisposable
             _ = BundledModel.UnetPath;   // a build without the bundled weights throws here, as the constructor would
             return [];
         }
-        var codeBase = (options.Unet ?? UNetOptionsFrom(ResolveConfig(AutoToSinSr(options.Config)))).CodeBase;
-        return DirectoryAssets(options, codeBase);
+        var config = ResolveConfig(AutoToSinSr(options.Config));
+        var codeBase = (options.Unet ?? UNetOptionsFrom(config)).CodeBase;
+        return DirectoryAssets(WithYamlAutoencoder(options, config), codeBase);
+    }
+
+    /// <summary>
+    /// A YAML config's <c>autoencoder.ckpt_path</c>, when it names an existing file (as given or relative to the YAML's
+    /// folder), is the autoencoder unless one is given explicitly: the first stage is frozen in every ResShift/SinSR/HF-Diff
+    /// config, so the file its YAML names is the one its UNet was trained with. A missing file falls back to the model directory.
+    /// </summary>
+    static SuperResolverOptions WithYamlAutoencoder(SuperResolverOptions options, SrConfig config)
+    {
+        if (options.AutoencoderCheckpoint is not null || options.Autoencoder is not null || !File.Exists(options.Config)) return options;
+        var path = config.Autoencoder?.CkptPath;
+        if (string.IsNullOrWhiteSpace(path)) return options;
+        var candidates = new List<string> { Path.GetFullPath(path) };
+        if (!Path.IsPathRooted(path)) candidates.Add(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Config))!, path)));
+        var found = candidates.FirstOrDefault(File.Exists);
+        return found is null ? options : options with { AutoencoderCheckpoint = found };
     }
 
     static ModelAsset UnetAsset(UNetCodeBase codeBase) => codeBase == UNetCodeBase.SinSR ? KnownAssets.SinSrV1 : KnownAssets.ResShiftUnet;

@@ -171,6 +171,36 @@ public class SuperResolverTests
     }
 
     [TestMethod, TestCategory("Parity.ResShift")]
+    public void Constructor_YamlAutoencoderCkptPath_IsUsedWhenTheFileExists_ElseTheModelDirectoryIsAsked()
+    {
+        var cfg = Fx.Config;
+        var dir = Directory.CreateTempSubdirectory("hfdiff-sr-yaml-ae-");
+        try
+        {
+            File.Copy(Fx.VqPath, Path.Combine(dir.FullName, "my_vq.pth"));
+            string Yaml(string aePath) =>
+                "model:\n  target: models.unet.UNetModelSwin\n  ckpt_path: ~\n  params: " + cfg.GetProperty("resshift_unet_A").GetProperty("resshift_kwargs").GetRawText() + "\n" +
+                "diffusion:\n  target: " + cfg.GetProperty("diffusion").GetProperty("target").GetString() + "\n  params: " + cfg.GetProperty("diffusion").GetProperty("kwargs").GetRawText() + "\n" +
+                "autoencoder:\n  target: ldm.models.autoencoder.VQModelTorch\n  ckpt_path: " + aePath + "\n  params: " + cfg.GetProperty("autoencoder").GetProperty("kwargs").GetRawText() + "\n";
+            var found = Path.Combine(dir.FullName, "found.yaml");
+            File.WriteAllText(found, Yaml("my_vq.pth"));                       // relative to the YAML's folder
+            var empty = Directory.CreateDirectory(Path.Combine(dir.FullName, "models")).FullName;
+            var options = new SuperResolverOptions { Config = found, UnetCheckpoint = Fx.UnetAPath, ModelDirectory = empty };
+            Assert.AreEqual(0, SuperResolver.RequiredModelDirectoryAssets(options).Count, "nothing needed from the model directory");
+            using (var r = new SuperResolver(options))
+            {
+                Assert.AreEqual(Path.Combine(dir.FullName, "my_vq.pth"), r.AutoencoderCheckpointPath);
+                AssertSameWeights(r.Autoencoder, Fx.Vq, "VQ from the YAML's ckpt_path");
+            }
+            var missing = Path.Combine(dir.FullName, "missing.yaml");
+            File.WriteAllText(missing, Yaml("weights/autoencoder_vq_f4.pth"));   // as in the official YAMLs: not there
+            var e = Assert.ThrowsExactly<ModelAssetMissingException>(() => new SuperResolver(options with { Config = missing }));
+            StringAssert.Contains(e.Message, KnownAssets.VqF4.FileName);
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [TestMethod, TestCategory("Parity.ResShift")]
     public void Constructor_OfficialStyleYamlConfig_BuildsTheConfiguredNetworks()
     {
         // An official-layout YAML (model / diffusion / autoencoder) with the fixture's kwargs; JSON objects are YAML flow maps.
