@@ -65,7 +65,7 @@ internal static partial class BenchCommand
             var lossSets = parse.GetValue(losses)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l =>
             {
                 try { return HfDiffAblation.Parse(l); }
-                catch (ArgumentException e) { throw new CliUsageException("--losses: " + e.Message); }
+                catch (Exception e) when (e is ArgumentException or FormatException) { throw new CliUsageException("--losses: " + e.Message); }
             }).ToList();
             if (lossSets.Count == 0) throw new CliUsageException("--losses names no loss set.");
             if (lossSets.Any(t => t.HasFlag(HfDiffLossTerms.Lpips))) throw new CliUsageException("--losses: lpips is not timed here (its linear layers have no random initialisation); use vgg.");
