@@ -228,11 +228,7 @@ public sealed class SuperResolver : IDisposable
         if (b == 1 || tiled)
         {
             var outs = new Tensor[b];
-            for (int i = 0; i < b; i++)
-            {
-                using var noise1 = new GeneratorNoiseSource(Options.Seed);
-                outs[i] = Run(lr01[i..(i + 1)], noise1, Steps);
-            }
+            for (int i = 0; i < b; i++) outs[i] = SuperResolve(lr01[i..(i + 1)], Options.Seed, Steps);
             return (b == 1 ? outs[0] : cat(outs, 0)).MoveToOuterDisposeScope();
         }
         using var noise = new GeneratorNoiseSource(Options.Seed);
