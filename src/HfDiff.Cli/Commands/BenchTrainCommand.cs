@@ -47,10 +47,14 @@ internal static partial class BenchCommand
             Description = "Student loss sets to time one after another, comma-separated: sinsr, hf, dm, vgg, hf+dm (HF-Diff), … (random-weight INN, DINOv2 ViT-S/14, VGG16).",
             DefaultValueFactory = _ => "sinsr",
         };
+        var earlyBackward = new Option<bool>("--early-backward")
+        {
+            Description = "Time the student in the lower-memory order (hfdiff.early_backward): its inverse and consistency terms back-propagate inside the loss (counted there), so one student graph is alive at a time.",
+        };
         var threads = ThreadsOption();
         var cmd = new Command("train",
             "Time one training iteration (student: teacher chain / student forward / losses / backward / optimizer; teacher likewise) with random weights.")
-            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, threads };
+            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -69,6 +73,7 @@ internal static partial class BenchCommand
             }).ToList();
             if (lossSets.Count == 0) throw new CliUsageException("--losses names no loss set.");
             if (lossSets.Any(t => t.HasFlag(HfDiffLossTerms.Lpips))) throw new CliUsageException("--losses: lpips is not timed here (its linear layers have no random initialisation); use vgg.");
+            bool early = parse.GetValue(earlyBackward);
             var kind = parse.GetValue(kinds)!;
             if (kind is not ("student" or "teacher" or "both")) throw new CliUsageException($"--kind must be student, teacher or both; got '{kind}'.");
             var name = parse.GetValue(arch)!;
@@ -107,11 +112,11 @@ internal static partial class BenchCommand
                         Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
                         Vgg = terms.HasFlag(HfDiffLossTerms.VggPerceptual) ? new Vgg16Features() : null,
                     }, z => vq.Decode(z), ownsNetworks: true);
-                    var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [] };
+                    var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [], EarlyBackward = early };
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
                         clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);
                     var row = RunIterations(trainer, gt, lq, b, m, warm, its, clock, reset);
-                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}, microbatch {m}: {row}");
+                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}, microbatch {m}: {row}");
                 }
             }
             if (kind is "teacher" or "both")
@@ -161,6 +166,7 @@ internal static partial class BenchCommand
                 using var scope = NewDisposeScope();
                 int len = Math.Min(microbatch, batch - j);
                 var sw = Stopwatch.StartNew();
+                if (objective is IPartialBackwardObjective partial) partial.LossScale = 1.0 / nacc;
                 using var r = objective.Compute(gt.narrow(0, j, len), lq.narrow(0, j, len), random, random);
                 compute += sw.Elapsed.TotalMilliseconds;
                 sw.Restart();

@@ -22,7 +22,7 @@ namespace HfDiff.Torch.Training;
 /// terms; the loop back-propagates <c>losses['loss'].mean() / nacc</c>. The EMA averages every key except
 /// <c>relative_position_index</c>. Run it with <see cref="Train"/> or a <see cref="TrainingLoop"/>.
 /// </summary>
-public sealed class SinSrStudentTrainer : ITrainingObjective, IDisposable
+public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
 {
     HfDiffExtraTerms? _ownedTerms;
     readonly LatentDenoiser _studentForward, _teacher;
@@ -66,7 +66,8 @@ public sealed class SinSrStudentTrainer : ITrainingObjective, IDisposable
             ["extra_terms"] = string.Join(";", Options.ExtraTerms.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Name}={e.Weight:R}"))),
             ["diffusion"] = JsonSerializer.Serialize(schedule.Options),
         };
-        // Only when set, so that checkpoints of plain SinSR runs keep their fingerprint.
+        // Only when set, so that checkpoints of runs without them keep their fingerprint.
+        if (Options.EarlyBackward) ((Dictionary<string, string>)Settings)["early_backward"] = "true";
         if (Options.HfDiff.Terms != HfDiffLossTerms.None)
             ((Dictionary<string, string>)Settings)["hfdiff"] = string.Create(CultureInfo.InvariantCulture,
                 $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}");
@@ -116,6 +117,9 @@ public sealed class SinSrStudentTrainer : ITrainingObjective, IDisposable
     public ResShiftSchedule Schedule { get; }
     public SinSrStudentTrainerOptions Options { get; }
 
+    /// <inheritdoc/>
+    public double LossScale { private get; set; } = 1.0;
+
     public void PrepareForTraining()
     {
         Model.train();
@@ -126,7 +130,8 @@ public sealed class SinSrStudentTrainer : ITrainingObjective, IDisposable
     {
         // PORT-QUIRK(SinSR, trainer.py): training_step draws tt = randint(0, T) and then overwrites it with T−1 (use_reflow
         // off); the draw only advances the global RNG, so it is not made here.
-        using var r = _loss.Compute(gt, lq, _studentForward, _teacher, _encoder, noise, Options.ExtraTerms);
+        using var r = _loss.Compute(gt, lq, _studentForward, _teacher, _encoder, noise, Options.ExtraTerms,
+                                    Options.EarlyBackward ? LossScale : null);
         var terms = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             ["loss"] = r.LossPerSample.detach().clone(),

@@ -29,4 +29,12 @@ public sealed record SinSrStudentTrainerOptions
 
     /// <summary>Pass the student's <c>pred_zstart</c> of each microbatch to the iteration callback (as <c>Outputs["pred_zstart"]</c>).</summary>
     public bool ReportPredictions { get; init; }
+
+    /// <summary>
+    /// Lower peak memory: the inverse and consistency terms are back-propagated as soon as they are formed, so at most one
+    /// student graph is alive instead of three (<see cref="SinSrDistillationLoss.Compute"/>'s <c>earlyBackwardScale</c>).
+    /// Same loss values; gradients equal up to float rounding (they accumulate in another order). Off = the official
+    /// single backward. Part of the resume fingerprint when on.
+    /// </summary>
+    public bool EarlyBackward { get; init; }
 }

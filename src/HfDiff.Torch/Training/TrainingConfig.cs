@@ -52,6 +52,8 @@ public sealed record TrainingConfig
     public long ValFreq { get; init; } = 5000;
     /// <summary><c>hfdiff.val_images</c>: at most this many validation images per validation (0 = all).</summary>
     public int ValImages { get; init; }
+    /// <summary><c>hfdiff.early_backward</c>: the student's lower-memory backward order (<see cref="SinSrStudentTrainerOptions.EarlyBackward"/>).</summary>
+    public bool EarlyBackward { get; init; }
     /// <summary>HF-Diff's extra terms of the student (<c>hfdiff.losses</c> and the weights/checkpoints).</summary>
     public HfDiffLossOptions HfDiff { get; init; } = new();
 
@@ -96,6 +98,7 @@ public sealed record TrainingConfig
                     var v => throw new InvalidDataException($"'{path}': hfdiff.crop_mode must be rescale or realesrgan (got '{v}')."),
                 },
                 CropPadSize = (int)(r.Long("crop_pad_size") ?? c.CropPadSize),
+                EarlyBackward = r.Bool("early_backward") ?? c.EarlyBackward,
             };
             var d = c.HfDiff;
             var losses = r.String("losses");
@@ -148,6 +151,7 @@ public sealed record TrainingConfig
         Loss = new SinSrDistillationLossOptions { LearnXT = LearnXT, FinetuneUseGt = FinetuneUseGt },
         HfDiff = HfDiff,
         ModelDirectory = modelDirectory,
+        EarlyBackward = EarlyBackward,
     };
 
     /// <summary>The loop settings: SinSR's milestone rule for the student, ResShift's warm-up (+ cosine) rule for the teacher.</summary>

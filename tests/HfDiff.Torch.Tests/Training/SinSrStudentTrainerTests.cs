@@ -37,8 +37,12 @@ public class SinSrStudentTrainerTests
     // (measured at iteration 2: 4.2e-4 on an AVX-512 CPU, 1.18e-3 on an AVX2-only CPU).
     static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 2.5e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
 
+    // earlyBackward: the lower-memory order (inverse and consistency terms back-propagated inside the loss, scaled by the
+    // loop's 1/nacc) must reproduce the official loop within the same bounds.
     [TestMethod, TestCategory("Parity.Training")]
-    public void Train_FixtureSettings_MatchesOfficialLoop()
+    [DataRow(false, DisplayName = "official single backward")]
+    [DataRow(true, DisplayName = "early backward (hfdiff.early_backward)")]
+    public void Train_FixtureSettings_MatchesOfficialLoop(bool earlyBackward)
     {
         using var fx = new TrainerFixture();
         var s = fx.Section("student");
@@ -52,7 +56,9 @@ public class SinSrStudentTrainerTests
         {
             Loss = new SinSrDistillationLossOptions { LearnXT = s.GetProperty("learn_xT").GetBoolean(), FinetuneUseGt = s.GetProperty("finetune_use_gt").GetDouble() },
             ReportPredictions = true,
+            EarlyBackward = earlyBackward,
         });
+        Assert.AreEqual(earlyBackward, trainer.Settings.ContainsKey("early_backward"), "early_backward is part of the resume fingerprint when on");
         var start = TrainingCompare.Clone(student.state_dict());
         var draws = new List<Tensor>();
         for (int cur = 1; cur <= iterations; cur++)

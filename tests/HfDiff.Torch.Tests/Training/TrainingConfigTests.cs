@@ -26,4 +26,12 @@ public class TrainingConfigTests
         var e = Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  crop_mode: center\n"));
         StringAssert.Contains(e.Message, "hfdiff.crop_mode");
     }
+
+    [TestMethod]
+    public void EarlyBackward_OffByDefault_ReadFromHfDiffSectionIntoStudentOptions()
+    {
+        Assert.IsFalse(Load("train:\n  lr: 1e-4\n").ToStudentOptions().EarlyBackward, "the official single backward by default");
+        Assert.IsTrue(Load("hfdiff:\n  early_backward: true\n").ToStudentOptions().EarlyBackward);
+        Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  early_backward: sometimes\n"));
+    }
 }

@@ -58,15 +58,29 @@ public sealed class SinSrDistillationLoss
     /// <param name="encoder">The frozen first-stage encoder.</param>
     /// <param name="noise">Source of the single ε draw (shape of z_y); null = <c>torch.randn_like</c>.</param>
     /// <param name="extraTerms">Optional terms added to the total after the reference loss (e.g. HF-Diff losses).</param>
+    /// <param name="earlyBackwardScale">
+    /// Null (default): the reference's single backward; <see cref="SinSrDistillationResult.Total"/> carries the graphs of every
+    /// student call. Set (the factor the caller applies to Total before its backward, e.g. 1 / number of microbatches): a
+    /// lower-memory order. The inverse and consistency calls run first, and each of their terms is back-propagated
+    /// (batch mean × weight × this scale) as soon as it is formed, which frees that call's graph; the distillation call runs
+    /// last and Total keeps a graph through it and the extra terms only. At most one student graph is then alive (plus the
+    /// extra terms'). Every value is the same as in the reference order; gradients accumulate in another order (float
+    /// rounding), and with dropout > 0 the calls would draw their masks in the other order.
+    /// </param>
     public SinSrDistillationResult Compute(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
-                                           INoiseSource? noise = null, IReadOnlyList<DistillationExtraTerm>? extraTerms = null)
+                                           INoiseSource? noise = null, IReadOnlyList<DistillationExtraTerm>? extraTerms = null,
+                                           double? earlyBackwardScale = null)
     {
         CheckArguments(gt, lq, student, teacher, encoder, extraTerms);
+        if (earlyBackwardScale is double s && (!(s > 0) || double.IsInfinity(s)))
+            throw new ArgumentOutOfRangeException(nameof(earlyBackwardScale), s, "The early-backward scale must be finite and > 0.");
         using var scope = NewDisposeScope();
         var latents = SampleLatents(gt, lq, encoder, noise);
         var chain = RunTeacherChain(latents.ZT, latents.ZY, lq, teacher);
         var students = new StudentCaller(Schedule, student, lq, ResShiftSchedule.TimestepTensor(StudentTimestep, gt.shape[0], latents.ZY.device));
-        var terms = ReferenceTerms(students, latents.ZT, chain.ZStart, latents.ZStartGt);
+        var terms = earlyBackwardScale is double scale
+            ? ReferenceTermsEarlyBackward(students, latents.ZT, chain.ZStart, latents.ZStartGt, scale)
+            : ReferenceTerms(students, latents.ZT, chain.ZStart, latents.ZStartGt);
         var result = CollectResult(gt, lq, latents, chain, students.Calls, terms);
         return extraTerms is null || extraTerms.Count == 0 ? result : AddExtraTerms(result, extraTerms);
     }
@@ -166,6 +180,38 @@ public sealed class SinSrDistillationLoss
         return new ReferenceLossTerms(lossMse, lossXT, lossGt, loss, loss.mean());
     }
 
+    /// <summary>
+    /// The same per-sample loss in the lower-memory order: the inverse term, then the consistency term, each back-propagated
+    /// (mean × weight × <paramref name="scale"/>) and detached at once, then the distillation term, which keeps its graph.
+    /// The sum is formed as in <see cref="ReferenceTerms"/>, so every value is bit-identical to it.
+    /// </summary>
+    ReferenceLossTerms ReferenceTermsEarlyBackward(StudentCaller students, Tensor zT, Tensor zStartTeacher, Tensor zStartGt, double scale)
+    {
+        Tensor? lossXT = null, weightedXT = null;
+        if (Options.LearnXT)
+        {
+            var withGraph = InverseTerm(students, zStartTeacher, zT);
+            var weighted = Options.LearnXTWeight != 1.0 ? withGraph * Options.LearnXTWeight : withGraph;
+            (weighted.mean() * scale).backward();
+            lossXT = withGraph.detach();
+            weightedXT = weighted.detach();
+        }
+
+        Tensor? lossGt = null;
+        if (Options.FinetuneUseGt > 0)
+        {
+            var withGraph = ConsistencyTerm(students, zStartGt);
+            (withGraph * Options.FinetuneUseGt).mean().mul(scale).backward();
+            lossGt = withGraph.detach();
+        }
+
+        var lossMse = DistillationTerm(students, zT, zStartTeacher);
+        var loss = lossMse.alias();
+        if (weightedXT is not null) loss = loss + weightedXT;
+        if (lossGt is not null) loss = loss + lossGt * Options.FinetuneUseGt;
+        return new ReferenceLossTerms(lossMse, lossXT, lossGt, loss, loss.mean());
+    }
+
     /// <summary>Eq. (9): mean((z_0^teacher − S(z_T, T−1))²), START_X target; weighted by weight_loss_mse[t] only for
     /// WEIGHTED_MSE, then by the distillation weight.</summary>
     Tensor DistillationTerm(StudentCaller students, Tensor zT, Tensor zStartTeacher)
@@ -211,7 +257,7 @@ public sealed class SinSrDistillationLoss
             TeacherStates = chain.States.MoveToOuterDisposeScope(),
             ZStartTeacher = chain.ZStart.MoveToOuterDisposeScope(),
             StudentTimestep = StudentTimestep,
-            StudentCalls = calls.Select(c => c with
+            StudentCalls = calls.OrderBy(c => c.Role).Select(c => c with
             {
                 Input = c.Input.MoveToOuterDisposeScope(),
                 Timesteps = c.Timesteps.MoveToOuterDisposeScope(),

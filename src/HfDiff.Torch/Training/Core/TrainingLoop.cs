@@ -185,6 +185,7 @@ public sealed class TrainingLoop : IDisposable
                         using var scope = NewDisposeScope();
                         var gt = gtAll.narrow(0, j, len).to(_device);
                         var lq = lqAll.narrow(0, j, len).to(_device);
+                        if (_objective is IPartialBackwardObjective partial) partial.LossScale = 1.0 / nacc;
                         var r = _objective.Compute(gt, lq, noise, timesteps);
                         r.Loss.DetachFromDisposeScope();
                         foreach (var t in r.Terms.Values.Concat(r.Outputs.Values)) t.DetachFromDisposeScope();

@@ -291,6 +291,63 @@ public class SinSrDistillationLossTests
             Console.WriteLine($"{name}: rel L2 {TensorAssert.RelL2(ours.Values[name], Fx[name]):E2} (float64 run {TensorAssert.RelL2(ours64.Values[name], Fx[name]):E2}; not asserted)");
     }
 
+    /// <summary>
+    /// The lower-memory order (<c>earlyBackwardScale</c>) on the fixture's real student, encoder and free-running teacher,
+    /// against the reference order: every loss value and student output bit-identical, the calls reported in the reference
+    /// order, and the accumulated gradient (early parts + Total × scale) equal to scale × the single backward up to float
+    /// rounding (the sum is accumulated in another order).
+    /// </summary>
+    [TestMethod, TestCategory("Parity.Losses")]
+    public void Compute_EarlyBackward_SameValuesAndGradientsAsOneBackward()
+    {
+        const double scale = 0.5;
+        // Fixture tensors are cached by the fixture: read them before the runs' dispose scopes.
+        Tensor gt = Fx["distill.gt"], lq = Fx["distill.lq"], noise = Fx["distill.noise"];
+        (Dictionary<string, Tensor> Values, Dictionary<string, Tensor> Grads, List<SinSrStudentCallRole> Roles) Run(bool early)
+        {
+            using var scope = NewDisposeScope();
+            using var student = Student();
+            using var teacher = Teacher();
+            using var vq = FrozenVq();
+            var values = new Dictionary<string, Tensor>();
+            List<SinSrStudentCallRole> roles;
+            using (var r = new SinSrDistillationLoss(Schedule()).Compute(gt, lq, (x, t, c) => student.Forward(x, t, c),
+                       (x, t, c) => teacher.Forward(x, t, c), vq.Encode, new ReplayNoise([noise]), earlyBackwardScale: early ? scale : null))
+            {
+                void Keep(string name, Tensor t) => values[name] = t.detach().clone().MoveToOuterDisposeScope();
+                for (int k = 0; k < r.StudentCalls.Count; k++) Keep($"out_{k}", r.StudentCalls[k].Output);
+                Keep("mse", r.LossMse); Keep("mse_xT", r.LossMseXT!); Keep("mse_gt", r.LossMseGt!);
+                Keep("per_sample", r.LossPerSample); Keep("total", r.Total.reshape(1));
+                roles = r.StudentCalls.Select(c => c.Role).ToList();
+                if (early)
+                {
+                    Assert.IsFalse(r.LossMseXT!.requires_grad || r.LossMseGt!.requires_grad, "early terms are detached after their backward");
+                    Assert.IsTrue(student.parameters().Any(p => p.grad is not null), "the early terms were back-propagated inside Compute");
+                }
+                else Assert.IsTrue(student.parameters().All(p => p.grad is null), "the reference order back-propagates nothing inside Compute");
+                (r.Total * scale).backward();
+            }
+            var grads = student.named_parameters().Where(p => p.parameter.grad is not null)
+                .ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone().MoveToOuterDisposeScope());
+            return (values, grads, roles);
+        }
+
+        var reference = Run(early: false);
+        var early = Run(early: true);
+        CollectionAssert.AreEqual(reference.Roles, early.Roles, "student calls in the reference order");
+        foreach (var (name, value) in reference.Values)
+            TensorAssert.MaxAbsBelow(early.Values[name], value, 0, $"{name} (same arithmetic in both orders)");
+        CollectionAssert.AreEquivalent(reference.Grads.Keys.ToList(), early.Grads.Keys.ToList(), "parameters with a gradient");
+        double worst = 0;
+        foreach (var (name, g) in reference.Grads)
+        {
+            double err = TensorAssert.RelL2(early.Grads[name], g);
+            worst = Math.Max(worst, err);
+            Assert.IsTrue(err < 1e-5, $"{name}: gradient rel L2 {err:E2} between the two orders");
+        }
+        Console.WriteLine($"{reference.Grads.Count} gradients, worst rel L2 between the orders {worst:E2}");
+        foreach (var t in reference.Values.Values.Concat(reference.Grads.Values).Concat(early.Values.Values).Concat(early.Grads.Values)) t.Dispose();
+    }
 
     // ------------------------------------------------------------------------------------ non-fixture behaviour
 
@@ -330,6 +387,35 @@ public class SinSrDistillationLossTests
         r.Total.backward();
         Assert.IsNotNull(w.grad, "student parameter gets a gradient");
         Assert.AreNotEqual(0f, w.grad.item<float>());
+    }
+
+    [TestMethod]
+    public void Compute_EarlyBackward_RunsDistillationCallLastAndScalesTheEarlyGradients()
+    {
+        var (w, loss, gt, lq) = Toy();
+        var order = new List<long>();
+        LatentDenoiser student = (x, t, _) => { order.Add(t[0].item<long>()); return x * w + t.to_type(ScalarType.Float32).reshape(-1, 1, 1, 1) * 0.01f; };
+        LatentDenoiser teacher = (x, _, _) => x * 0.5f;
+        INoiseSource Noise() => new ReplayNoise([randn(2, 3, 8, 8, generator: new Generator(3))]);
+
+        using (var r = loss.Compute(gt, lq, student, teacher, ToyEncode, Noise()))
+            r.Total.mul(0.25).backward();
+        float oneBackward = w.grad!.item<float>();
+        var referenceOrder = order.ToList();
+        w.grad.zero_();
+        order.Clear();
+
+        using (var r = loss.Compute(gt, lq, student, teacher, ToyEncode, Noise(), earlyBackwardScale: 0.25))
+        {
+            float early = w.grad.item<float>();
+            Assert.AreNotEqual(0f, early, "inverse and consistency terms back-propagated inside Compute");
+            r.Total.mul(0.25).backward();
+        }
+        // Reference order: S(z_T, T-1), S(z_0^teacher, 0), S(z_0^gt, 0), S(x_T, T-1); early: the distillation call last.
+        CollectionAssert.AreEqual(new long[] { 3, 0, 0, 3 }, referenceOrder);
+        CollectionAssert.AreEqual(new long[] { 0, 0, 3, 3 }, order);
+        Assert.AreEqual(oneBackward, w.grad.item<float>(), Math.Abs(oneBackward) * 1e-5f, "same gradient as one backward of Total x 0.25");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => loss.Compute(gt, lq, student, teacher, ToyEncode, Noise(), earlyBackwardScale: 0));
     }
 
     [TestMethod]
