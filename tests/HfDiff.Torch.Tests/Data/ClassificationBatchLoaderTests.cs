@@ -36,8 +36,12 @@ public class ClassificationBatchLoaderTests
         var folder = new ImageClassificationFolder(data.Train);
         var one = new ClassificationBatchLoader(folder, new() { BatchSize = 4, Seed = 5, Workers = 1, PrefetchBatches = 1 }, Small);
         var two = new ClassificationBatchLoader(folder, new() { BatchSize = 4, Seed = 5, Workers = 2, PrefetchBatches = 3 }, Small);
+        // Default: no prefetch task, one worker (on the consumer's thread).
+        var sync = new ClassificationBatchLoader(folder, new() { BatchSize = 4, Seed = 5 }, Small);
+        Assert.AreEqual((0, 1), (sync.Options.PrefetchBatches, sync.Options.Workers));
         var a = Collect(one, epoch: 1);
         AssertSame(a, Collect(two, epoch: 1));
+        AssertSame(a, Collect(sync, epoch: 1));
         Assert.AreEqual(4, a.Count);
         CollectionAssert.AreEqual(new[] { 4, 4, 4, 2 }, a.Select(x => x.Labels.Length).ToArray());
         // Every image once per epoch, with its folder's label.
@@ -126,7 +130,7 @@ public class ClassificationBatchLoaderTests
         using var data = new SyntheticClassFolders(trainPerClass: 1, valPerClass: 1, size: 8);
         var folder = new ImageClassificationFolder(data.Train);
         Assert.AreEqual("BatchSize", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ClassificationBatchLoader(folder, new() { BatchSize = 0 })).ParamName);
-        Assert.AreEqual("PrefetchBatches", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ClassificationBatchLoader(folder, new() { PrefetchBatches = 0 })).ParamName);
+        Assert.AreEqual("PrefetchBatches", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ClassificationBatchLoader(folder, new() { PrefetchBatches = -1 })).ParamName);
         Assert.AreEqual("Workers", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ClassificationBatchLoader(folder, new() { Workers = 0 })).ParamName);
     }
 }

@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace HfDiff.Torch.Data.Classification;
 
 /// <summary>
-/// Batches of an <see cref="ImageClassificationFolder"/>, decoded and transformed on a background task that stays up
-/// to <see cref="ClassificationLoaderOptions.PrefetchBatches"/> batches ahead (a bounded <see cref="BlockingCollection{T}"/>),
-/// so decoding overlaps the consumer's work.
+/// Batches of an <see cref="ImageClassificationFolder"/>, decoded and transformed on the consumer's thread (default), or
+/// on a background task that stays up to <see cref="ClassificationLoaderOptions.PrefetchBatches"/> batches ahead (a
+/// bounded <see cref="BlockingCollection{T}"/>) so decoding overlaps the consumer's work (see
+/// docs/TORCHSHARP-SCALAR-RACE.md for why that is opt-in).
 /// </summary>
 /// <remarks>
 /// <para>Determinism without global state: the order of epoch <c>e</c> is a Fisher–Yates shuffle driven by
@@ -82,6 +83,17 @@ public sealed class ClassificationBatchLoader
     IEnumerable<ClassificationBatch> Iterate(int epoch, int firstBatch, CancellationToken cancellationToken)
     {
         var order = EpochOrder(epoch);
+        if (Options.PrefetchBatches == 0)
+        {
+            // On the consumer's thread (with one worker, no second thread allocates while the consumer is inside libtorch: docs/TORCHSHARP-SCALAR-RACE.md).
+            for (int b = firstBatch; b < BatchesPerEpoch; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = LoadBatch(order, epoch, b, cancellationToken);
+                if (batch is not null) yield return batch;
+            }
+            yield break;
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var queue = new BlockingCollection<ClassificationBatch>(Options.PrefetchBatches);
         var producer = Task.Factory.StartNew(() => Produce(queue, order, epoch, firstBatch, stop.Token),
@@ -126,8 +138,11 @@ public sealed class ClassificationBatchLoader
         var images = new Tensor?[count];
         try
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Options.Workers, CancellationToken = token },
-                i => images[i] = LoadSample(order[start + i], epoch));
+            if (Options.Workers == 1)
+                for (int i = 0; i < count; i++) { token.ThrowIfCancellationRequested(); images[i] = LoadSample(order[start + i], epoch); }
+            else
+                Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Options.Workers, CancellationToken = token },
+                    i => images[i] = LoadSample(order[start + i], epoch));
             var kept = Enumerable.Range(0, count).Where(i => images[i] is not null).ToArray();
             if (kept.Length == 0) return null;
             var stacked = torch.stack(kept.Select(i => images[i]!).ToArray());

@@ -42,9 +42,11 @@ public sealed record SrPairLoaderOptions
 
     /// <summary>
     /// Capacity of the bounded queue between the background worker and the consumer; the worker is at most this many
-    /// batches ahead (plus the one it is making). 0 makes batches on the consumer's thread (no worker).
+    /// batches ahead (plus the one it is making). 0 (default) makes batches on the consumer's thread (no worker): a second
+    /// thread that allocates while the consumer is inside libtorch risks TorchSharp's Scalar race
+    /// (docs/TORCHSHARP-SCALAR-RACE.md). The batches do not depend on it.
     /// </summary>
-    public int PrefetchBatches { get; init; } = 2;
+    public int PrefetchBatches { get; init; }
 
     /// <summary>
     /// Make the LQ from the USM-sharpened GT, as Real-ESRGAN does (default). False makes it from the plain GT, as

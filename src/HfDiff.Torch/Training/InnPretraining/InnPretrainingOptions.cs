@@ -48,10 +48,11 @@ public sealed record InnPretrainingOptions
     /// <summary>File name of the final weights in <see cref="OutputFolder"/> (safetensors; <see cref="HfDiffInnFeatureExtractor.LoadWeights"/> reads it).</summary>
     public string WeightsFileName { get; init; } = "hfdiff_inn_extractor.safetensors";
 
-    /// <summary>Batches decoded ahead of training.</summary>
-    public int PrefetchBatches { get; init; } = 4;
-    /// <summary>Images of a batch decoded in parallel.</summary>
-    public int DataWorkers { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+    /// <summary>Batches decoded ahead of training on a background task; 0 (default) decodes on the training thread, which
+    /// avoids TorchSharp's Scalar race (docs/TORCHSHARP-SCALAR-RACE.md).</summary>
+    public int PrefetchBatches { get; init; }
+    /// <summary>Images of a batch decoded in parallel (default 1; more threads risk the same race).</summary>
+    public int DataWorkers { get; init; } = 1;
 
     /// <summary>Learning rate of the step that follows <paramref name="iterationsDone"/> steps: <c>lr · γ^⌊i / every⌋</c>.</summary>
     public double LearningRateAt(long iterationsDone) => LearningRate * Math.Pow(LrDecayGamma, iterationsDone / LrDecayEvery);
@@ -78,7 +79,7 @@ public sealed record InnPretrainingOptions
         if (MaxIterations is long m && m < 1) throw new ArgumentOutOfRangeException(nameof(MaxIterations), m, $"MaxIterations must be >= 1 or null; got {m}.");
         AtLeast(CheckpointEvery, 0, nameof(CheckpointEvery));
         AtLeast(KeepCheckpoints, 1, nameof(KeepCheckpoints));
-        AtLeast(PrefetchBatches, 1, nameof(PrefetchBatches));
+        AtLeast(PrefetchBatches, 0, nameof(PrefetchBatches));
         AtLeast(DataWorkers, 1, nameof(DataWorkers));
         if (string.IsNullOrWhiteSpace(Device)) throw new ArgumentException("Device must be a TorchSharp device string such as 'cpu' or 'cuda:0'.", nameof(Device));
         if (string.IsNullOrWhiteSpace(WeightsFileName) || WeightsFileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
