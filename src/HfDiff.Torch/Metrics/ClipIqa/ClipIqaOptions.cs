@@ -26,7 +26,11 @@ public sealed record ClipIqaOptions
     /// </summary>
     public bool PosEmbedding { get; init; }
 
-    /// <summary>(good, bad) prompt pairs for <see cref="ClipIqaVariant.ClipIqa"/>; even count, at least 2.</summary>
+    /// <summary>
+    /// (good, bad) prompt pairs for <see cref="ClipIqaVariant.ClipIqa"/>; even count, at least 2. Printable ASCII
+    /// (plus tab, CR, LF, form feed): CLIP's clean-up is reproduced exactly only there and other text is refused
+    /// (see <see cref="Text.ClipTextCleaner"/>).
+    /// </summary>
     public IReadOnlyList<string> Prompts { get; init; } = DefaultPrompts;
 
     /// <summary>CLIP-IQA+'s number of learned context tokens (<c>n_ctx</c>), even.</summary>

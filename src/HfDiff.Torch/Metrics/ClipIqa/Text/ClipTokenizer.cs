@@ -90,6 +90,7 @@ public sealed partial class ClipTokenizer
     }
 
     /// <summary>BPE ids of one text after CLIP's clean-up (<see cref="ClipTextCleaner.Clean"/>); no SOT/EOT.</summary>
+    /// <exception cref="ArgumentException">The text is outside what <see cref="ClipTextCleaner"/> cleans exactly (non-ASCII).</exception>
     public IReadOnlyList<int> Encode(string text)
     {
         var ids = new List<int>();
@@ -210,8 +211,8 @@ public sealed partial class ClipTokenizer
     });
 
     // PORT-QUIRK(CLIP, simple_tokenizer.py): the pattern is matched case-insensitively and digits split one by one.
-    // .NET classifies UTF-16 code units, so letters outside the BMP fall into the "other" class (the reference's
-    // `regex` module sees whole code points); irrelevant for the prompts used here.
+    // The cleaned text is printable ASCII with ' ' as its only white space (ClipTextCleaner refuses anything else),
+    // where .NET's and the `regex` module's \p{L}, \p{N} and \s agree.
     [GeneratedRegex(@"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex TokenPattern();
 }
