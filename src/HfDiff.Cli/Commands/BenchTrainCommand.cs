@@ -51,10 +51,14 @@ internal static partial class BenchCommand
         {
             Description = "Time the student in the lower-memory order (hfdiff.early_backward): its inverse and consistency terms back-propagate inside the loss (counted there), so one student graph is alive at a time.",
         };
+        var imageChunk = new Option<int>("--image-chunk")
+        {
+            Description = "hfdiff.image_chunk for the image terms (dm, vgg, lpips): decode with gradients this many samples at a time (0 = the whole microbatch).",
+        };
         var threads = ThreadsOption();
         var cmd = new Command("train",
             "Time one training iteration (student: teacher chain / student forward / losses / backward / optimizer; teacher likewise) with random weights.")
-            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, threads };
+            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, imageChunk, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -74,6 +78,8 @@ internal static partial class BenchCommand
             if (lossSets.Count == 0) throw new CliUsageException("--losses names no loss set.");
             if (lossSets.Any(t => t.HasFlag(HfDiffLossTerms.Lpips))) throw new CliUsageException("--losses: lpips is not timed here (its linear layers have no random initialisation); use vgg.");
             bool early = parse.GetValue(earlyBackward);
+            int chunk = parse.GetValue(imageChunk);
+            if (chunk < 0) throw new CliUsageException($"--image-chunk must be >= 0; got {chunk}.");
             var kind = parse.GetValue(kinds)!;
             if (kind is not ("student" or "teacher" or "both")) throw new CliUsageException($"--kind must be student, teacher or both; got '{kind}'.");
             var name = parse.GetValue(arch)!;
@@ -106,7 +112,7 @@ internal static partial class BenchCommand
                     var clock = new StageClock();
                     var teacherNet = new UNetLatentDenoiser(teacher).AsDelegate();
                     // The extra terms' networks (and the image terms' gradient-enabled decode) count as "losses".
-                    using var extra = terms == HfDiffLossTerms.None ? null : new HfDiffExtraTerms(new HfDiffLossOptions { Terms = terms }, new HfDiffLossNetworks
+                    using var extra = terms == HfDiffLossTerms.None ? null : new HfDiffExtraTerms(new HfDiffLossOptions { Terms = terms, ImageChunk = chunk }, new HfDiffLossNetworks
                     {
                         Inn = terms.HasFlag(HfDiffLossTerms.HighFrequency) ? new HfDiffInnFeatureExtractor() : null,
                         Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
@@ -116,7 +122,7 @@ internal static partial class BenchCommand
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
                         clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);
                     var row = RunIterations(trainer, gt, lq, b, m, warm, its, clock, reset);
-                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}, microbatch {m}: {row}");
+                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}{(chunk > 0 ? $" (image chunk {chunk})" : "")}, microbatch {m}: {row}");
                 }
             }
             if (kind is "teacher" or "both")

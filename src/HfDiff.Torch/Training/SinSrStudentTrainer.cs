@@ -70,7 +70,8 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         if (Options.EarlyBackward) ((Dictionary<string, string>)Settings)["early_backward"] = "true";
         if (Options.HfDiff.Terms != HfDiffLossTerms.None)
             ((Dictionary<string, string>)Settings)["hfdiff"] = string.Create(CultureInfo.InvariantCulture,
-                $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}");
+                $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}")
+                + (Options.HfDiff.ImageChunk > 0 ? string.Create(CultureInfo.InvariantCulture, $";image_chunk={Options.HfDiff.ImageChunk}") : "");
     }
 
     /// <summary>

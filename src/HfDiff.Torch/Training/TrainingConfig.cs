@@ -128,6 +128,7 @@ public sealed record TrainingConfig
                     DistributionMatchingWeight = r.Double("dm_weight") ?? d.DistributionMatchingWeight, Dinov2Model = r.String("dinov2") ?? d.Dinov2Model,
                     Dinov2Checkpoint = Relative(path, r.String("dinov2_ckpt")) ?? d.Dinov2Checkpoint,
                     DistributionMatchingTemperature = r.Double("dm_temperature") ?? d.DistributionMatchingTemperature,
+                    ImageChunk = (int)(r.Long("image_chunk") ?? d.ImageChunk),
                     VggWeight = r.Double("vgg_weight") ?? d.VggWeight, LpipsWeight = r.Double("lpips_weight") ?? d.LpipsWeight, LpipsNet = lpipsNet,
                 },
             };

@@ -140,6 +140,67 @@ public class HfDiffExtraTermsTests
         foreach (var m in terms.Networks) Assert.IsFalse(m.training, $"{m.GetName()} is in eval mode");
     }
 
+    /// <summary>
+    /// <c>image_chunk</c> 1 against decoding the whole microbatch with gradients (batch 2, every image term, HF on images):
+    /// the same term values and total, the same student gradient up to float rounding, and no gradient on a frozen network.
+    /// </summary>
+    [TestMethod]
+    public void Compute_ImageChunk_SameValuesAndStudentGradientAsWholeBatchDecode()
+    {
+        using var s = new Setup();
+        var all = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips;
+        using var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 2);
+        using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2);
+        s.Student.train();
+        var loss = new SinSrDistillationLoss(s.Schedule);
+        (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads) Run(int chunk)
+        {
+            using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = all, HighFrequencyDomain = HighFrequencyLossDomain.Rgb, ImageChunk = chunk },
+                s.Networks, s.Decoder);
+            s.Student.zero_grad();
+            torch.random.manual_seed(3);
+            var values = new Dictionary<string, double>();
+            using (var r = loss.Compute(gt, lq, (x, t, c) => s.Student.Forward(x, t, c), new UNetLatentDenoiser(s.Teacher).AsDelegate(), s.Vq.Encode, null, terms.Terms))
+            {
+                foreach (var (name, v) in r.ExtraTerms) values[name] = v.item<float>();
+                values["total"] = r.Total.item<float>();
+                r.Total.backward();
+            }
+            var grads = s.Student.named_parameters().Where(p => p.parameter.grad is not null)
+                .ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone());
+            return (values, grads);
+        }
+        var whole = Run(0);
+        var chunked = Run(1);
+        Assert.HasCount(5, whole.Values, "four image terms and the total");
+        foreach (var (name, v) in whole.Values)
+            Assert.AreEqual(v, chunked.Values[name], 1e-5 * Math.Max(1, Math.Abs(v)), $"{name}: chunked {chunked.Values[name]} vs whole {v}");
+        // Biases ahead of a GroupNorm have a gradient that is zero up to rounding (norm ~1e-8 here); their relative error
+        // says nothing, so per-tensor errors are checked above 1e-4 of the global norm, and the global error over all.
+        double sqRef = 0, sqDiff = 0, worst = 0;
+        foreach (var (name, g) in whole.Grads)
+        {
+            using var d = chunked.Grads[name] - g;
+            sqRef += g.square().sum().item<float>();
+            sqDiff += d.square().sum().item<float>();
+        }
+        double global = Math.Sqrt(sqRef);
+        foreach (var (name, g) in whole.Grads)
+        {
+            if (g.norm().item<float>() < 1e-4 * global) continue;
+            double err = TensorAssert.RelL2(chunked.Grads[name], g);
+            worst = Math.Max(worst, err);
+            Assert.IsTrue(err < 1e-3, $"{name}: gradient rel L2 {err:E2} between chunked and whole-batch decode");
+        }
+        double globalErr = Math.Sqrt(sqDiff) / global;
+        Console.WriteLine($"{whole.Grads.Count} student gradients: global rel L2 chunked vs whole {globalErr:E2}, worst tensor above 1e-4 of the norm {worst:E2}");
+        Assert.IsTrue(globalErr < 1e-4, $"global gradient rel L2 {globalErr:E2}");
+        foreach (var m in s.Frozen)
+            foreach (var (pn, p) in m.named_parameters()) Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient");
+        foreach (var g in whole.Grads.Values.Concat(chunked.Grads.Values)) g.Dispose();
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new HfDiffLossOptions { Terms = all, ImageChunk = -1 }.Validate());
+    }
+
     static void FrozenModulesFreeze(params nn.Module[] modules)
     {
         foreach (var m in modules) { foreach (var p in m.parameters()) p.requires_grad = false; m.eval(); }

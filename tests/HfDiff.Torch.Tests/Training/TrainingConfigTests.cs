@@ -28,10 +28,13 @@ public class TrainingConfigTests
     }
 
     [TestMethod]
-    public void EarlyBackward_OffByDefault_ReadFromHfDiffSectionIntoStudentOptions()
+    public void EarlyBackwardAndImageChunk_OffByDefault_ReadFromHfDiffSectionIntoStudentOptions()
     {
         Assert.IsFalse(Load("train:\n  lr: 1e-4\n").ToStudentOptions().EarlyBackward, "the official single backward by default");
         Assert.IsTrue(Load("hfdiff:\n  early_backward: true\n").ToStudentOptions().EarlyBackward);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  early_backward: sometimes\n"));
+        Assert.AreEqual(0, Load("train:\n  lr: 1e-4\n").HfDiff.ImageChunk, "image terms decode the whole microbatch by default");
+        Assert.AreEqual(2, Load("hfdiff:\n  image_chunk: 2\n").ToStudentOptions().HfDiff.ImageChunk);
+        Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  image_chunk: -1\n"));
     }
 }

@@ -41,6 +41,12 @@ public sealed class HfDiffExtraTerms : IDisposable
     readonly VggPerceptualLoss? _vgg;
     SinSrDistillationResult? _decodedFor;
     Tensor? _decoded;
+    readonly List<ImageTerm> _imageTerms = [];
+    SinSrDistillationResult? _chunkedFor;
+    Dictionary<string, Tensor>? _chunkedValues;
+
+    /// <summary>A term on the decoded prediction and the GT image (both (B, 3, H, W) in [−1, 1]), with its weight.</summary>
+    sealed record ImageTerm(string Name, double Weight, Func<Tensor, Tensor, Tensor> Compute);
 
     /// <param name="options">Which terms and their weights.</param>
     /// <param name="networks">The network of each selected term (others may be null); they are frozen here.</param>
@@ -75,23 +81,23 @@ public sealed class HfDiffExtraTerms : IDisposable
             var loss = new HighFrequencyPerceptualLoss(inn, new HighFrequencyPerceptualLossOptions { Domain = options.HighFrequencyDomain, Weight = 1.0 });
             terms.Add(latent
                 ? new DistillationExtraTerm(HighFrequencyName, options.EffectiveHighFrequencyWeight, r => loss.Compute(r.PredZStart, r.ZStartGt))
-                : new DistillationExtraTerm(HighFrequencyImageName, options.EffectiveHighFrequencyWeight, r => loss.Compute(Decoded(r), r.Gt)));
+                : Image(HighFrequencyImageName, options.EffectiveHighFrequencyWeight, loss.Compute));
         }
         if (t.HasFlag(HfDiffLossTerms.DistributionMatching))
         {
             var dino = Need(networks.Dinov2, "distribution-matching");
             var loss = new DistributionMatchingLoss(dino, new DistributionMatchingLossOptions { Weight = 1.0, Temperature = options.DistributionMatchingTemperature });
-            terms.Add(new DistillationExtraTerm(DistributionMatchingName, options.DistributionMatchingWeight, r => loss.Compute(Decoded(r), r.Gt)));
+            terms.Add(Image(DistributionMatchingName, options.DistributionMatchingWeight, loss.Compute));
         }
         if (t.HasFlag(HfDiffLossTerms.VggPerceptual))
         {
             _vgg = new VggPerceptualLoss(Need(networks.Vgg, "VGG perceptual"), new VggPerceptualLossOptions { RangeNorm = true });
-            terms.Add(new DistillationExtraTerm(VggName, options.VggWeight, r => _vgg.Compute(Decoded(r), r.Gt)));
+            terms.Add(Image(VggName, options.VggWeight, _vgg.Compute));
         }
         if (t.HasFlag(HfDiffLossTerms.Lpips))
         {
             var loss = new LpipsPerceptualLoss(Need(networks.Lpips, "LPIPS"), inputsInZeroOne: false);
-            terms.Add(new DistillationExtraTerm(LpipsName, options.LpipsWeight, r => loss.Compute(Decoded(r), r.Gt)));
+            terms.Add(Image(LpipsName, options.LpipsWeight, (sr, gt) => loss.Compute(sr, gt)));
         }
         Terms = terms;
         Networks = frozen;
@@ -178,6 +184,60 @@ public sealed class HfDiffExtraTerms : IDisposable
         }
     }
 
+    /// <summary>An image-domain term: on the decoded prediction with gradients, or through <see cref="ChunkedImageTerms"/>.</summary>
+    DistillationExtraTerm Image(string name, double weight, Func<Tensor, Tensor, Tensor> compute)
+    {
+        var term = new ImageTerm(name, weight, compute);
+        _imageTerms.Add(term);
+        return new DistillationExtraTerm(name, weight, r => Options.ImageChunk > 0 ? ChunkedImageTerms(r)[name] : compute(Decoded(r), r.Gt));
+    }
+
+    /// <summary>
+    /// Every image term of <paramref name="r"/> at once, with the decoder's activations alive for
+    /// <see cref="HfDiffLossOptions.ImageChunk"/> samples at a time: decode without gradients; the terms on the decoded images
+    /// as a leaf and g = ∂(Σ λ·term)/∂image; then per chunk, decode again with gradients from a detached z and take
+    /// ∂⟨decode(z), g⟩/∂z. One term (the first with λ &gt; 0) carries s − s.detach() / λ with s = ⟨z_0^pred, ∂/∂z⟩: its
+    /// value adds exactly 0, and its gradient is that of every image term together. The others are returned without graph.
+    /// </summary>
+    Dictionary<string, Tensor> ChunkedImageTerms(SinSrDistillationResult r)
+    {
+        if (ReferenceEquals(r, _chunkedFor) && _chunkedValues is not null) return _chunkedValues;
+        var z = r.PredZStart.detach();
+        long batch = z.shape[0], chunk = Options.ImageChunk;
+        Tensor decoded;
+        using (no_grad())
+        {
+            var parts = new List<Tensor>();
+            for (long s = 0; s < batch; s += chunk) parts.Add(_decoder!(z.narrow(0, s, Math.Min(chunk, batch - s))));
+            decoded = parts.Count == 1 ? parts[0] : cat(parts, 0);
+        }
+        if (!decoded.shape.SequenceEqual(r.Gt.shape))
+            throw new InvalidOperationException($"The decoder returned [{string.Join(", ", decoded.shape)}] for a GT batch [{string.Join(", ", r.Gt.shape)}].");
+        var image = decoded.detach().requires_grad_(true);
+        var values = _imageTerms.ToDictionary(t => t.Name, t => t.Compute(image, r.Gt), StringComparer.Ordinal);
+        var weighted = _imageTerms.Where(t => t.Weight > 0).ToList();
+        var result = values.ToDictionary(kv => kv.Key, kv => kv.Value.detach(), StringComparer.Ordinal);
+        if (weighted.Count > 0)
+        {
+            var sum = weighted.Select(t => values[t.Name] * t.Weight).Aggregate((a, b) => a + b);
+            var gImage = torch.autograd.grad([sum], [image])[0];
+            var gz = zeros_like(z);
+            for (long s = 0; s < batch; s += chunk)
+            {
+                long n = Math.Min(chunk, batch - s);
+                var zc = z.narrow(0, s, n).detach().requires_grad_(true);
+                var inner = (_decoder!(zc) * gImage.narrow(0, s, n)).sum();
+                gz.narrow(0, s, n).copy_(torch.autograd.grad([inner], [zc])[0]);
+            }
+            var surrogate = (r.PredZStart * gz).sum();
+            var carrier = weighted[0];
+            result[carrier.Name] = result[carrier.Name] + (surrogate - surrogate.detach()) / carrier.Weight;
+        }
+        _chunkedFor = r;
+        _chunkedValues = result;
+        return result;
+    }
+
     /// <summary>The decoded student prediction of <paramref name="r"/>, computed once per result (it lives in the loss's scope).</summary>
     Tensor Decoded(SinSrDistillationResult r)
     {
@@ -195,6 +255,8 @@ public sealed class HfDiffExtraTerms : IDisposable
     {
         _decodedFor = null;
         _decoded = null;
+        _chunkedFor = null;
+        _chunkedValues = null;
         _vgg?.Dispose();
         if (_ownsNetworks)
         {

@@ -40,6 +40,15 @@ public sealed record HfDiffLossOptions
     /// <summary>[<c>lpips_net</c>: <c>vgg</c> | <c>alex</c>] trunk of the LPIPS baseline.</summary>
     public LpipsNet LpipsNet { get; init; } = LpipsNet.Vgg;
 
+    /// <summary>
+    /// [<c>image_chunk</c>] 0 (default): image-domain terms decode the whole microbatch with gradients at once. N &gt; 0:
+    /// lower memory. The decode runs first without gradients, the terms and their gradient are taken with respect to the
+    /// decoded images, and that gradient is carried back through the decoder N samples at a time. Then only N samples'
+    /// decoder activations are alive at once, for one more decoder forward without gradients. The values are the same,
+    /// and the gradients too, up to float rounding.
+    /// </summary>
+    public int ImageChunk { get; init; }
+
     /// <summary>λ_HF actually applied.</summary>
     public double EffectiveHighFrequencyWeight =>
         HighFrequencyWeight ?? new HighFrequencyPerceptualLossOptions { Domain = HighFrequencyDomain }.EffectiveWeight;
@@ -54,6 +63,7 @@ public sealed record HfDiffLossOptions
         Weight(DistributionMatchingWeight, nameof(DistributionMatchingWeight));
         Weight(VggWeight, nameof(VggWeight));
         Weight(LpipsWeight, nameof(LpipsWeight));
+        if (ImageChunk < 0) throw new ArgumentOutOfRangeException(nameof(ImageChunk), ImageChunk, $"ImageChunk must be >= 0 (0 = the whole microbatch); got {ImageChunk}.");
         if (!(DistributionMatchingTemperature > 0 && double.IsFinite(DistributionMatchingTemperature)))
             throw new ArgumentOutOfRangeException(nameof(DistributionMatchingTemperature), DistributionMatchingTemperature, $"DistributionMatchingTemperature must be > 0; got {DistributionMatchingTemperature}.");
     }
