@@ -342,7 +342,7 @@ internal static class OptionsBinder
         public object? Required(string key, Type type)
         {
             var raw = Raw(key);
-            return TryConvert(raw, type, _rules, out var value) ? value : throw _errors.Invalid(key, raw, Expected(type, _rules));
+            return TryConvert(raw, type, _rules, out var value) ? value : throw _errors.Invalid(Actual(key) ?? key, raw, Expected(type, _rules));
         }
 
         /// <summary>

@@ -1,0 +1,67 @@
+using HfDiff.Torch.Configs;
+using HfDiff.Torch.Metrics;
+
+namespace HfDiff.Torch.Tests.Configs;
+
+/// <summary>The one binding idiom (<see cref="OptionsBinder"/>) as each of its sources uses it.</summary>
+[TestClass]
+public class OptionsBinderTests
+{
+    static Dictionary<string, string> S(params (string Key, string Value)[] kv) => kv.ToDictionary(p => p.Key, p => p.Value);
+
+    [TestMethod]
+    public void MetricSettings_ParsesInvariantlyAndLoosely()
+    {
+        var o = MetricSettings.Apply("psnr", new PsnrOptions(), S(("test_y_channel", " yes "), ("ColorSpace", "YCbCr"), ("crop_border", "4")));
+        Assert.AreEqual(new PsnrOptions { TestYChannel = true, ColorSpace = YChannelColorSpace.YCbCr, CropBorder = 4 }, o);
+        Assert.AreEqual(new PsnrOptions(), MetricSettings.Apply("psnr", new PsnrOptions(), S()));
+    }
+
+    [TestMethod]
+    public void MetricSettings_UnknownKey_ListsKnownSettings()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => MetricSettings.Apply("psnr", new PsnrOptions(), S(("crop_bordr", "4"))));
+        Assert.AreEqual("Metric 'psnr' has no setting 'crop_bordr'. Known settings: test_y_channel, color_space, crop_border.", e.Message);
+    }
+
+    [TestMethod]
+    public void MetricSettings_BadValue_NamesMetricKeyValueAndAllowed()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => MetricSettings.Apply("psnr", new PsnrOptions(), S(("crop_border", "4.5"))));
+        Assert.AreEqual("Metric 'psnr': setting 'crop_border' must be an integer; got '4.5'.", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => MetricSettings.Apply("psnr", new PsnrOptions(), S(("color_space", "rgb"))));
+        Assert.AreEqual("Metric 'psnr': setting 'color_space' must be one of yiq, ycbcr; got 'rgb'.", e.Message);
+        e = Assert.ThrowsExactly<ArgumentException>(() => MetricSettings.Apply("psnr", new PsnrOptions(), S(("test_y_channel", "maybe"))));
+        Assert.AreEqual("Metric 'psnr': setting 'test_y_channel' must be true or false; got 'maybe'.", e.Message);
+    }
+
+    [TestMethod]
+    public void MetricSettings_Describe_SnakeCaseInDeclarationOrder()
+    {
+        CollectionAssert.AreEqual(new[] { ("test_y_channel", "false"), ("color_space", "yiq"), ("crop_border", "0") },
+            MetricSettings.Describe(new PsnrOptions()).ToArray());
+    }
+
+    [TestMethod]
+    public void Kwargs_TakeUntypedAndIntegralFloatValues_AndListKnownKeysForUnexpectedOnes()
+    {
+        var kwargs = new Dictionary<string, object?> { ["a"] = "3", ["b"] = 4.0, ["c"] = new List<object?> { "1", 2L }, ["d"] = "True" };
+        var r = new OptionsBinder.Reader(kwargs, "Owner");
+        Assert.AreEqual(3, r.Required<int>("a"));
+        Assert.AreEqual(4, r.Get("b", 0));
+        CollectionAssert.AreEqual(new[] { 1, 2 }, r.Required<int[]>("c"));
+        Assert.IsTrue(r.Get("d", false));
+        Assert.AreEqual(7, r.Get("e", 7));
+        r.ThrowOnUnused();
+
+        var extra = new OptionsBinder.Reader(new Dictionary<string, object?> { ["a"] = 1, ["z"] = 2 }, "Owner");
+        extra.Get("a", 0);
+        extra.Get("b", 0);
+        Assert.AreEqual("Owner: unexpected keyword argument(s) 'z'. Known: a, b.",
+            Assert.ThrowsExactly<ArgumentException>(extra.ThrowOnUnused).Message);
+        Assert.AreEqual("Owner: 'a' must be an integer; got 1.5.",
+            Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(new Dictionary<string, object?> { ["a"] = 1.5 }, "Owner").Required<int>("a")).Message);
+        Assert.AreEqual("Owner: missing required argument 'a'.",
+            Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(new Dictionary<string, object?>(), "Owner").Required<int>("a")).Message);
+    }
+}
