@@ -120,26 +120,28 @@ internal static class OptionsBinder
         if (type == typeof(double) || type == typeof(float)) return "a number";
         if (type == typeof(bool)) return "true or false";
         if (type == typeof(string)) return "a string";
-        if (type.IsEnum) return "one of " + string.Join(", ", EnumNames(type, rules));
+        if (type.IsEnum) return "one of " + string.Join(", ", EnumNames(type));
         if (IsRange(type)) return "[min, max] (two numbers)";
         if (type == typeof(IReadOnlyDictionary<string, object?>)) return "a dictionary";
         if (IsList(type, out var element))
             return "a list of " + (element == typeof(int) || element == typeof(long) ? "integers"
                 : element == typeof(double) || element == typeof(float) ? "numbers"
                 : element == typeof(string) ? "strings"
-                : element.IsEnum ? "names (" + string.Join(", ", EnumNames(element, rules)) + ")"
+                : element.IsEnum ? "names (" + string.Join(", ", EnumNames(element)) + ")"
                 : element.Name);
         return type.Name;
     }
 
     /// <summary>
-    /// The config names of an enum's members: the member's <see cref="JsonStringEnumMemberNameAttribute"/> if it has one,
-    /// else its snake_case name; under <see cref="ValueRules.LooseNames"/> the lower-cased member name.
+    /// The config names of an enum's members, in declaration order: a member's <see cref="JsonStringEnumMemberNameAttribute"/>
+    /// (the reference's spelling, e.g. <c>xstart</c>, <c>ycbcr</c>) if it has one, else its snake_case name.
     /// </summary>
-    public static IReadOnlyList<string> EnumNames(Type enumType, ValueRules rules) =>
-        enumType.GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Select(f => rules.LooseNames ? f.Name.ToLowerInvariant() : f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? SnakeCase(f.Name))
-            .ToList();
+    public static IReadOnlyList<string> EnumNames(Type enumType) => enumType.GetFields(BindingFlags.Public | BindingFlags.Static).Select(ConfigName).ToList();
+
+    /// <summary>The config name of one enum value (see <see cref="EnumNames"/>).</summary>
+    public static string ConfigName(Enum value) => value.GetType().GetField(value.ToString()) is { } member ? ConfigName(member) : value.ToString();
+
+    static string ConfigName(FieldInfo member) => member.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? SnakeCase(member.Name);
 
     /// <summary>A value as messages show it (strings quoted, lists in brackets, null as <c>null</c>).</summary>
     public static string Describe(object? value) => value switch
@@ -165,7 +167,7 @@ internal static class OptionsBinder
         JsonValueKind.Object => FromJson(e),
         JsonValueKind.Array => e.EnumerateArray().Select(Plain).ToList(),
         JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? (object)l : e.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => null,
@@ -231,16 +233,14 @@ internal static class OptionsBinder
         }
     }
 
+    /// <summary>An enum by config name; under <see cref="ValueRules.LooseNames"/> also by member name, case and underscores ignored.</summary>
     static bool TryEnum(string name, Type type, ValueRules rules, out object? value)
     {
-        var fields = type.GetFields(BindingFlags.Public | BindingFlags.Static);
-        var names = EnumNames(type, rules);
-        for (int k = 0; k < fields.Length; k++)
+        foreach (var member in type.GetFields(BindingFlags.Public | BindingFlags.Static))
         {
-            bool match = rules.LooseNames
-                ? Loose(fields[k].Name) == Loose(name.Trim())
-                : string.Equals(names[k], name, StringComparison.Ordinal);
-            if (match) return Set(out value, fields[k].GetValue(null));
+            bool match = string.Equals(ConfigName(member), name, StringComparison.Ordinal)
+                         || rules.LooseNames && (Loose(member.Name) == Loose(name.Trim()) || Loose(ConfigName(member)) == Loose(name.Trim()));
+            if (match) return Set(out value, member.GetValue(null));
         }
         value = null;
         return false;
@@ -363,7 +363,7 @@ internal static class OptionsBinder
 /// </summary>
 /// <param name="ParseText">Strings are parsed as numbers and booleans (invariant culture), as when every value arrives as text.</param>
 /// <param name="IntegralFloats">A float with no fraction binds to an integer (<c>4.0</c> → 4).</param>
-/// <param name="LooseNames">Keys and enum names match ignoring case and underscores; booleans also take 1/0/yes/no.</param>
+/// <param name="LooseNames">Keys and enum names match ignoring case and underscores (enums also by member name); booleans also take 1/0/yes/no.</param>
 internal sealed record ValueRules(bool ParseText, bool IntegralFloats, bool LooseNames)
 {
     /// <summary>

@@ -6,7 +6,7 @@ namespace HfDiff.Torch.Metrics;
 /// <summary>
 /// pyiqa-style keyword settings (<c>test_y_channel=true</c>, <c>color_space=ycbcr</c>, <c>crop_border=4</c>) applied to a
 /// metric's options record through <see cref="OptionsBinder"/>: snake_case keys map to the record's PascalCase properties;
-/// values are parsed invariantly (bool, integers, floating point, enums by name, strings) under
+/// values are parsed invariantly (bool, integers, floating point, enums by their pyiqa names, strings) under
 /// <see cref="ValueRules.Settings"/>. Unknown keys and unparsable values are errors that name the metric, key, value and
 /// what is allowed — the CLI, ML.NET options and saved models all go through here.
 /// </summary>
@@ -43,7 +43,7 @@ public static class MetricSettings
     {
         null => "none",
         bool b => b ? "true" : "false",
-        Enum e => e.ToString().ToLowerInvariant(),
+        Enum e => OptionsBinder.ConfigName(e),
         string s => s,
         System.Collections.IEnumerable list => string.Join(",", list.Cast<object?>().Select(Format)),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

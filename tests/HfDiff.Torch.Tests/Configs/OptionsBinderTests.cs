@@ -1,4 +1,6 @@
+using System.Text.Json;
 using HfDiff.Torch.Configs;
+using HfDiff.Torch.Degradations;
 using HfDiff.Torch.Metrics;
 
 namespace HfDiff.Torch.Tests.Configs;
@@ -63,5 +65,36 @@ public class OptionsBinderTests
             Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(new Dictionary<string, object?> { ["a"] = 1.5 }, "Owner").Required<int>("a")).Message);
         Assert.AreEqual("Owner: missing required argument 'a'.",
             Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(new Dictionary<string, object?>(), "Owner").Required<int>("a")).Message);
+    }
+
+    static RealEsrganDegradationOptions Degradation(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return RealEsrganDegradationOptionsJson.FromJson(doc.RootElement, "d.json");
+    }
+
+    [TestMethod]
+    public void DegradationJson_BindsTypedValuesByRealEsrganName()
+    {
+        var o = Degradation("""{ "model_opts": { "scale": 2, "jpeg_range": [50, 60.5], "kernel_list": ["iso", "generalized_aniso"], "kernel_prob": [0.5, 0.5] }, "dataset_opts": { "use_rot": true } }""");
+        Assert.AreEqual(2, o.Scale);
+        Assert.AreEqual((50.0, 60.5), o.JpegRange);
+        CollectionAssert.AreEqual(new[] { BlurKernelType.Iso, BlurKernelType.GeneralizedAniso }, o.KernelList.ToArray());
+        Assert.IsTrue(o.UseRot);
+    }
+
+    [TestMethod]
+    public void DegradationJson_Errors_NameSourceKeyValueAndAllowed()
+    {
+        Assert.AreEqual("d.json: option 'scale' must be an integer; got 2.5.",
+            Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "scale": 2.5 }""")).Message);
+        Assert.AreEqual("d.json: option 'use_rot' must be true or false; got \"yes\".",
+            Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "use_rot": "yes" }""")).Message);
+        Assert.AreEqual("d.json: option 'noise_range' must be [min, max] (two numbers); got [1].",
+            Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "noise_range": [1] }""")).Message);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "kernel_list": ["gaussian"] }""")).Message,
+            "must be a list of names (iso, aniso, generalized_iso, generalized_aniso, plateau_iso, plateau_aniso)");
+        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "scal": 2 }""")).Message,
+            "d.json: unknown option 'scal'. Known options: scale, l1_gt_usm,");
     }
 }
