@@ -148,6 +148,8 @@ internal static class OptionsBinder
     {
         null => "null",
         JsonElement e => e.GetRawText(),
+        // An integral float keeps its point, so "must be an integer; got 4.0" reads as written.
+        double d when d == Math.Floor(d) && Math.Abs(d) < 1e15 => d.ToString("0.0", CultureInfo.InvariantCulture),
         IReadOnlyDictionary<string, object?> or IReadOnlyList<object?> or string or bool or double or int or long => ConfigValues.Format(value),
         IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Describe)) + "]",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using HfDiff.Torch.Configs;
+using HfDiff.Tests.Common;
 using HfDiff.Torch.Degradations;
+using HfDiff.Torch.Schedules;
 using HfDiff.Torch.Metrics;
 
 namespace HfDiff.Torch.Tests.Configs;
@@ -96,5 +98,38 @@ public class OptionsBinderTests
             "must be a list of names (iso, aniso, generalized_iso, generalized_aniso, plateau_iso, plateau_aniso)");
         StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => Degradation("""{ "scal": 2 }""")).Message,
             "d.json: unknown option 'scal'. Known options: scale, l1_gt_usm,");
+    }
+
+    static string Without(string key) =>
+        string.Join('\n', TinySrConfig.Yaml.Split('\n').Where(l => !l.TrimStart().StartsWith(key + ":", StringComparison.Ordinal)));
+
+    [TestMethod]
+    public void DiffusionParams_BindTypedYamlValues_WithPythonDefaults()
+    {
+        var d = SrConfigReader.Parse(TinySrConfig.With("predict_type", "epsilon_scale"), "t.yaml").Diffusion;
+        Assert.AreEqual(ResShiftPredictType.EpsilonScale, d.PredictType);
+        Assert.AreEqual((4, 0.04, 15, 2.0, 0.3, (int?)null), (d.Sf, d.MinNoiseLevel, d.Steps, d.Kappa, d.Power, d.TimestepRespacing));
+        Assert.AreEqual(ResShiftPredictType.XStart, SrConfigReader.Parse(Without("predict_type"), "t.yaml").Diffusion.PredictType);
+        Assert.AreEqual(1.0, SrConfigReader.Parse(Without("kappa"), "t.yaml").Diffusion.Kappa);
+        Assert.AreEqual(5, SrConfigReader.Parse(TinySrConfig.With("timestep_respacing", "5"), "t.yaml").Diffusion.TimestepRespacing);
+    }
+
+    [TestMethod]
+    public void DiffusionParams_Errors_NameFileLineKeyValueAndAllowed()
+    {
+        // PORT-QUIRK kept: YAML values are typed by the core schema, so 4.0 is not an integer and 'true' quoted is not a boolean.
+        void Refused(string key, string value, string message)
+        {
+            var yaml = TinySrConfig.With(key, value);
+            int line = yaml.Split('\n').ToList().FindIndex(l => l.TrimStart().StartsWith(key + ":", StringComparison.Ordinal)) + 1;
+            var e = Assert.ThrowsExactly<SrConfigException>(() => SrConfigReader.Parse(yaml, "t.yaml"));
+            Assert.AreEqual($"t.yaml({line}): {message}", e.Message);
+        }
+        Refused("sf", "4.0", "'diffusion.params.sf' must be an integer; got 4.0.");
+        Refused("normalize_input", "'true'", "'diffusion.params.normalize_input' must be true or false; got 'true'.");
+        Refused("kappa", "two", "'diffusion.params.kappa' must be a number; got 'two'.");
+        Refused("predict_type", "x0", "'diffusion.params.predict_type' must be one of xstart, epsilon, epsilon_scale, residual; got 'x0'.");
+        Refused("power", "~", "'diffusion.params.schedule_kwargs.power' must be a number; got null.");
+        Refused("steps", "0", "'diffusion.params.steps' must be in [1, 100000]; got 0.");
     }
 }
