@@ -14,6 +14,7 @@ namespace HfDiff.Torch.Configs;
 /// <summary>
 /// Parses ResShift/SinSR YAML configs into <see cref="SrConfig"/>. Unknown sections and keys are tolerated; malformed YAML,
 /// a missing section/target or a wrongly typed diffusion value raise <see cref="SrConfigException"/> naming file and line.
+/// The diffusion params bind through <see cref="OptionsBinder"/> like every other option set.
 /// </summary>
 public static partial class SrConfigReader
 {
@@ -89,7 +90,7 @@ public static partial class SrConfigReader
             Source = sourceName,
             Model = model,
             DiffusionTarget = diffusionTarget,
-            Diffusion = reader.Diffusion(diffusionParams.Node, "diffusion.params"),
+            Diffusion = reader.Diffusion(diffusionParams.Node, diffusionParams.Values, "diffusion.params"),
             DiffusionParams = diffusionParams.Values,
             Autoencoder = reader.Component(root, "autoencoder", required: false),
         };
@@ -175,100 +176,63 @@ public static partial class SrConfigReader
             return new SrComponentConfig(target, parameters, settings);
         }
 
-        /// <summary>Typed diffusion params; absent keys take create_gaussian_diffusion's Python defaults.</summary>
-        public ResShiftScheduleOptions Diffusion(YamlMappingNode? p, string path)
+        /// <summary>
+        /// Typed diffusion params, bound by <see cref="OptionsBinder"/> from the converted <paramref name="values"/> under
+        /// <see cref="ValueRules.TypedYaml"/>; absent keys take create_gaussian_diffusion's Python defaults; unknown keys are
+        /// tolerated. Errors name the key's line.
+        /// </summary>
+        public ResShiftScheduleOptions Diffusion(YamlMappingNode? p, IReadOnlyDictionary<string, object?> values, string path)
         {
-            YamlNode? Get(string key) => p is not null && p.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : null;
-
-            int Int(string key, int fallback)
-            {
-                var n = Get(key);
-                if (n is null) return fallback;
-                return Convert(n, $"{path}.{key}") switch
-                {
-                    int i => i,
-                    var other => throw Error(n, $"'{path}.{key}' must be an integer; got {ConfigValues.Format(other)}."),
-                };
-            }
-            double Dbl(string key, double fallback, YamlNode? node = null, string? fullKey = null)
-            {
-                var n = node ?? Get(key);
-                if (n is null) return fallback;
-                return Convert(n, fullKey ?? $"{path}.{key}") switch
-                {
-                    int i => i,
-                    long l => l,
-                    double d => d,
-                    var other => throw Error(n, $"'{fullKey ?? $"{path}.{key}"}' must be a number; got {ConfigValues.Format(other)}."),
-                };
-            }
-            bool Bool(string key, bool fallback)
-            {
-                var n = Get(key);
-                if (n is null) return fallback;
-                return Convert(n, $"{path}.{key}") switch
-                {
-                    bool b => b,
-                    var other => throw Error(n, $"'{path}.{key}' must be true or false; got {ConfigValues.Format(other)}."),
-                };
-            }
-            string RequiredString(string key)
-            {
-                var n = Get(key) ?? throw Error(p, $"'{path}.{key}' is missing (create_gaussian_diffusion has no default for it).");
-                return Convert(n, $"{path}.{key}") is string s ? s : throw Error(n, $"'{path}.{key}' must be a string.");
-            }
-
-            var normalizeNode = Get("normalize_input") ?? throw Error(p, $"'{path}.normalize_input' is missing (create_gaussian_diffusion has no default for it).");
-            string scheduleName = RequiredString("schedule_name");
+            var r = Binder(p, values, path);
+            bool normalize = r.Required<bool>("normalize_input");
+            string scheduleName = r.Required<string>("schedule_name");
+            // PORT-QUIRK(ResShift models/script_util.py): power sits in schedule_kwargs, and only the exponential schedule needs it.
             double power = new ResShiftScheduleOptions().Power;
-            if (Get("schedule_kwargs") is { } kw && !IsNull(kw))
+            if (Node(p, "schedule_kwargs") is { } kw && !IsNull(kw))
             {
                 if (kw is not YamlMappingNode kwMap) throw Error(kw, $"'{path}.schedule_kwargs' must be a mapping.");
-                if (kwMap.Children.TryGetValue(new YamlScalarNode("power"), out var pn)) power = Dbl("power", power, pn, $"{path}.schedule_kwargs.power");
+                var k = Binder(kwMap, r.Dictionary("schedule_kwargs"), $"{path}.schedule_kwargs");
+                if (k.Has("power")) power = k.Required<double>("power");
                 else if (scheduleName == "exponential") throw Error(kw, $"'{path}.schedule_kwargs.power' is missing (needed by the exponential schedule).");
             }
             else if (scheduleName == "exponential") throw Error(p, $"'{path}.schedule_kwargs.power' is missing (needed by the exponential schedule).");
 
-            var predictNode = Get("predict_type");
-            var predict = ResShiftPredictType.XStart;
-            if (predictNode is not null)
-            {
-                var name = Convert(predictNode, $"{path}.predict_type") as string;
-                predict = ResShiftPredictTypeNames.TryParse(name)
-                    ?? throw Error(predictNode, $"'{path}.predict_type' must be one of xstart, epsilon, epsilon_scale, residual; got {ConfigValues.Format(name)}.");
-            }
-            int Steps()
-            {
-                int steps = Int("steps", 1000);
-                if (steps < 1 || steps > MaxSteps)
-                    throw Error(Get("steps"), $"'{path}.steps' must be in [1, {MaxSteps}]; got {steps}.");
-                return steps;
-            }
-            int? respacing = null;
-            if (Get("timestep_respacing") is { } rn && !IsNull(rn)) respacing = Int("timestep_respacing", 0);
-            if (Get("scale_factor") is { } sn && IsNull(sn))
+            var predict = r.Get("predict_type", ResShiftPredictType.XStart);
+            int steps = r.Get("steps", 1000);
+            if (steps < 1 || steps > MaxSteps)
+                throw Error(Node(p, "steps"), $"'{path}.steps' must be in [1, {MaxSteps}]; got {steps}.");
+            var respacing = r.Get<int?>("timestep_respacing", null);
+            if (Node(p, "scale_factor") is { } sn && IsNull(sn))
                 throw Error(sn, $"'{path}.scale_factor' is null; the latent samplers need a number (the official configs use 1.0).");
 
-            bool normalize = Convert(normalizeNode, $"{path}.normalize_input") is bool nb ? nb
-                : throw Error(normalizeNode, $"'{path}.normalize_input' must be true or false.");
             // Python defaults of models.script_util.create_gaussian_diffusion for absent keys.
             return new ResShiftScheduleOptions
             {
                 NormalizeInput = normalize,
                 ScheduleName = scheduleName,
-                Sf = Int("sf", 4),
-                MinNoiseLevel = Dbl("min_noise_level", 0.01),
-                Steps = Steps(),
-                Kappa = Dbl("kappa", 1.0),
-                EtasEnd = Dbl("etas_end", 0.99),
+                Sf = r.Get("sf", 4),
+                MinNoiseLevel = r.Get("min_noise_level", 0.01),
+                Steps = steps,
+                Kappa = r.Get("kappa", 1.0),
+                EtasEnd = r.Get("etas_end", 0.99),
                 Power = power,
-                WeightedMse = Bool("weighted_mse", false),
+                WeightedMse = r.Get("weighted_mse", false),
                 PredictType = predict,
                 TimestepRespacing = respacing,
-                ScaleFactor = Dbl("scale_factor", 1.0),
-                LatentFlag = Bool("latent_flag", true),
+                ScaleFactor = r.Get("scale_factor", 1.0),
+                LatentFlag = r.Get("latent_flag", true),
             };
         }
+
+        static YamlNode? Node(YamlMappingNode? map, string key) =>
+            map is not null && map.Children.TryGetValue(new YamlScalarNode(key), out var n) ? n : null;
+
+        /// <summary>A binder over one mapping whose errors carry the line of the offending key (or of the mapping).</summary>
+        OptionsBinder.Reader Binder(YamlMappingNode? map, IReadOnlyDictionary<string, object?> values, string path) =>
+            new(values, ValueRules.TypedYaml, new BindingErrors(
+                key => Error(map, $"'{path}.{key}' is missing (create_gaussian_diffusion has no default for it)."),
+                (key, value, expected) => Error(Node(map, key) ?? map, $"'{path}.{key}' must be {expected}; got {OptionsBinder.Describe(value)}."),
+                (keys, known) => Error(map, $"'{path}' has unknown key(s) {string.Join(", ", keys.Select(k => $"'{k}'"))}; known: {string.Join(", ", known)}.")));
 
         string KeyOf(YamlNode key, string path) =>
             key is YamlScalarNode { Value: { } s } ? s : throw Error(key, $"'{path}' has a non-string key.");

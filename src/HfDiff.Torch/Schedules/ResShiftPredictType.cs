@@ -1,10 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace HfDiff.Torch.Schedules;
 
 /// <summary>What the ResShift denoiser outputs (the YAML <c>predict_type</c>; ResShift <c>ModelMeanType</c>).</summary>
 public enum ResShiftPredictType
 {
     /// <summary><c>xstart</c>: the clean latent x₀ (official SR configs).</summary>
-    XStart,
+    [JsonStringEnumMemberName("xstart")] XStart,
     /// <summary><c>epsilon</c>: the unit noise ε of x_t = x₀ + η_t(y − x₀) + κ√η_t ε.</summary>
     Epsilon,
     /// <summary><c>epsilon_scale</c>: the scaled noise κ√η_t ε.</summary>

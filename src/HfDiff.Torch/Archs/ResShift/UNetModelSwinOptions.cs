@@ -84,42 +84,42 @@ public sealed record UNetModelSwinOptions
     {
         ArgumentNullException.ThrowIfNull(kwargs);
         var cb = codeBase ?? (kwargs.ContainsKey("lq_size") || kwargs.ContainsKey("cond_mask") ? UNetCodeBase.ResShift : UNetCodeBase.SinSR);
-        var r = new KwargsReader(kwargs, $"UNetModelSwin ({cb})");
+        var r = new OptionsBinder.Reader(kwargs, $"UNetModelSwin ({cb})");
         var d = PythonDefaults(cb);
-        var channelMult = r.IntList("channel_mult", [.. d.ChannelMult]);
+        var channelMult = r.Get<int[]>("channel_mult", [.. d.ChannelMult]);
         var o = d with
         {
-            ImageSize = r.RequiredInt("image_size"),
-            InChannels = r.RequiredInt("in_channels"),
-            ModelChannels = r.RequiredInt("model_channels"),
-            OutChannels = r.RequiredInt("out_channels"),
+            ImageSize = r.Required<int>("image_size"),
+            InChannels = r.Required<int>("in_channels"),
+            ModelChannels = r.Required<int>("model_channels"),
+            OutChannels = r.Required<int>("out_channels"),
             NumResBlocks = r.IntOrList("num_res_blocks", channelMult.Length),
-            AttentionResolutions = r.RequiredIntList("attention_resolutions"),
-            Dropout = r.Double("dropout", d.Dropout),
+            AttentionResolutions = r.Required<int[]>("attention_resolutions"),
+            Dropout = r.Get<double>("dropout", d.Dropout),
             ChannelMult = channelMult,
-            ConvResample = r.Bool("conv_resample", d.ConvResample),
-            Dims = r.Int("dims", d.Dims),
-            UseFp16 = r.Bool("use_fp16", d.UseFp16),
-            NumHeads = r.Int("num_heads", d.NumHeads),
-            NumHeadChannels = r.Int("num_head_channels", d.NumHeadChannels),
-            UseScaleShiftNorm = r.Bool("use_scale_shift_norm", d.UseScaleShiftNorm),
-            ResblockUpdown = r.Bool("resblock_updown", d.ResblockUpdown),
-            SwinDepth = r.Int("swin_depth", d.SwinDepth),
-            SwinEmbedDim = r.Int("swin_embed_dim", d.SwinEmbedDim),
-            WindowSize = r.Int("window_size", d.WindowSize),
-            MlpRatio = r.Double("mlp_ratio", d.MlpRatio),
-            PatchNorm = r.Bool("patch_norm", d.PatchNorm),
-            CondLq = r.Bool("cond_lq", d.CondLq),
+            ConvResample = r.Get<bool>("conv_resample", d.ConvResample),
+            Dims = r.Get<int>("dims", d.Dims),
+            UseFp16 = r.Get<bool>("use_fp16", d.UseFp16),
+            NumHeads = r.Get<int>("num_heads", d.NumHeads),
+            NumHeadChannels = r.Get<int>("num_head_channels", d.NumHeadChannels),
+            UseScaleShiftNorm = r.Get<bool>("use_scale_shift_norm", d.UseScaleShiftNorm),
+            ResblockUpdown = r.Get<bool>("resblock_updown", d.ResblockUpdown),
+            SwinDepth = r.Get<int>("swin_depth", d.SwinDepth),
+            SwinEmbedDim = r.Get<int>("swin_embed_dim", d.SwinEmbedDim),
+            WindowSize = r.Get<int>("window_size", d.WindowSize),
+            MlpRatio = r.Get<double>("mlp_ratio", d.MlpRatio),
+            PatchNorm = r.Get<bool>("patch_norm", d.PatchNorm),
+            CondLq = r.Get<bool>("cond_lq", d.CondLq),
         };
         if (cb == UNetCodeBase.ResShift)
-            o = o with { CondMask = r.Bool("cond_mask", d.CondMask), LqSize = r.Int("lq_size", d.LqSize) };
+            o = o with { CondMask = r.Get<bool>("cond_mask", d.CondMask), LqSize = r.Get<int>("lq_size", d.LqSize) };
         r.ThrowOnUnused();
         return o;
     }
 
     /// <summary><see cref="FromDictionary"/> for a JSON object (e.g. <c>config.json["resshift_unet_A"]["resshift_kwargs"]</c>).</summary>
     public static UNetModelSwinOptions FromJson(JsonElement kwargs, UNetCodeBase? codeBase = null) =>
-        FromDictionary(KwargsReader.FromJson(kwargs), codeBase);
+        FromDictionary(OptionsBinder.FromJson(kwargs), codeBase);
 
     /// <summary>Number of Swin heads the reference computes: num_heads if num_head_channels == −1, else embed/head_channels.</summary>
     internal int SwinHeads => NumHeadChannels == -1 ? NumHeads : SwinEmbedDim / NumHeadChannels;

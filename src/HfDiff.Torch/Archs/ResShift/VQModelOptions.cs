@@ -40,26 +40,26 @@ public sealed record DdConfig
     /// <summary>Parses a ddconfig dictionary. Missing keys take the Python constructor defaults; unknown keys are ignored like the reference's **ignore_kwargs.</summary>
     public static DdConfig FromDictionary(IReadOnlyDictionary<string, object?> kwargs)
     {
-        var r = new KwargsReader(kwargs, "ddconfig");
-        var chMult = r.IntList("ch_mult", [1, 2, 4, 8]);
-        bool linearAttn = r.Bool("use_linear_attn", false);
+        var r = new OptionsBinder.Reader(kwargs, "ddconfig");
+        var chMult = r.Get<int[]>("ch_mult", [1, 2, 4, 8]);
+        bool linearAttn = r.Get<bool>("use_linear_attn", false);
         return new DdConfig
         {
-            DoubleZ = r.Bool("double_z", true),
-            ZChannels = r.RequiredInt("z_channels"),
-            Resolution = r.RequiredInt("resolution"),
-            InChannels = r.RequiredInt("in_channels"),
-            OutCh = r.RequiredInt("out_ch"),
-            Ch = r.RequiredInt("ch"),
+            DoubleZ = r.Get<bool>("double_z", true),
+            ZChannels = r.Required<int>("z_channels"),
+            Resolution = r.Required<int>("resolution"),
+            InChannels = r.Required<int>("in_channels"),
+            OutCh = r.Required<int>("out_ch"),
+            Ch = r.Required<int>("ch"),
             ChMult = chMult,
             NumResBlocks = r.IntOrList("num_res_blocks", chMult.Length),
-            AttnResolutions = r.RequiredIntList("attn_resolutions"),
-            Dropout = r.Double("dropout", 0.0),
-            ResampWithConv = r.Bool("resamp_with_conv", true),
-            PaddingMode = r.String("padding_mode", "zeros"),
-            GivePreEnd = r.Bool("give_pre_end", false),
-            TanhOut = r.Bool("tanh_out", false),
-            AttnType = linearAttn ? "linear" : r.String("attn_type", "vanilla"),
+            AttnResolutions = r.Required<int[]>("attn_resolutions"),
+            Dropout = r.Get<double>("dropout", 0.0),
+            ResampWithConv = r.Get<bool>("resamp_with_conv", true),
+            PaddingMode = r.Get<string>("padding_mode", "zeros"),
+            GivePreEnd = r.Get<bool>("give_pre_end", false),
+            TanhOut = r.Get<bool>("tanh_out", false),
+            AttnType = linearAttn ? "linear" : r.Get<string>("attn_type", "vanilla"),
         };
     }
 
@@ -103,22 +103,22 @@ public sealed record VQModelOptions
     /// </summary>
     public static VQModelOptions FromDictionary(IReadOnlyDictionary<string, object?> kwargs)
     {
-        var r = new KwargsReader(kwargs, "VQModelTorch");
+        var r = new OptionsBinder.Reader(kwargs, "VQModelTorch");
         var o = new VQModelOptions
         {
-            EmbedDim = r.RequiredInt("embed_dim"),
-            NEmbed = r.RequiredInt("n_embed"),
+            EmbedDim = r.Required<int>("embed_dim"),
+            NEmbed = r.Required<int>("n_embed"),
             DdConfig = DdConfig.FromDictionary(r.Dictionary("ddconfig")),
-            SaneIndexShape = r.Bool("sane_index_shape", false),
+            SaneIndexShape = r.Get<bool>("sane_index_shape", false),
         };
-        if (r.NullableString("remap") is { } remap)
+        if (r.Optional<string>("remap") is { } remap)
             throw new ArgumentException($"VQModelTorch: 'remap' ({remap}) is not supported; the official models use remap=None.");
         r.ThrowOnUnused();
         return o;
     }
 
     /// <summary><see cref="FromDictionary"/> for a JSON object (e.g. <c>config.json["autoencoder"]["kwargs"]</c>).</summary>
-    public static VQModelOptions FromJson(JsonElement kwargs) => FromDictionary(KwargsReader.FromJson(kwargs));
+    public static VQModelOptions FromJson(JsonElement kwargs) => FromDictionary(OptionsBinder.FromJson(kwargs));
 
     public void Validate()
     {

@@ -98,49 +98,49 @@ public sealed record VqAutoencoderConfig
 
     static VqAutoencoderConfig FromDictionary(Dictionary<string, object?> doc, string source)
     {
-        var top = new KwargsReader(doc, source);
-        string presetName = top.String("preset", "official");
+        var top = new OptionsBinder.Reader(doc, source);
+        string presetName = top.Get<string>("preset", "official");
         var c = FromPreset(presetName) ?? throw new ArgumentException($"preset must be 'tiny' or 'official'; got '{presetName}'.");
         if (top.Has("autoencoder")) c = c with { Model = VQModelOptions.FromDictionary(top.Dictionary("autoencoder")) };
         if (top.Has("train"))
         {
-            var t = new KwargsReader(top.Dictionary("train"), "train");
+            var t = new OptionsBinder.Reader(top.Dictionary("train"), "train");
             c = c with
             {
-                Lr = t.Double("lr", c.Lr), WarmupIterations = t.Int("warmup_iterations", (int)c.WarmupIterations),
-                Beta1 = t.Double("beta1", c.Beta1), Beta2 = t.Double("beta2", c.Beta2), WeightDecay = t.Double("weight_decay", c.WeightDecay),
-                Batch = t.Int("batch", c.Batch), Microbatch = t.Int("microbatch", c.Microbatch), CropSize = t.Int("crop_size", c.CropSize),
-                Iterations = t.Int("iterations", (int)c.Iterations), EmaRate = t.Double("ema_rate", c.EmaRate),
-                SaveFreq = t.Int("save_freq", (int)c.SaveFreq), KeepCheckpoints = t.Int("keep_checkpoints", c.KeepCheckpoints),
-                Seed = t.Int("seed", (int)c.Seed), MaxGradNorm = t.Has("max_grad_norm") ? t.Double("max_grad_norm", 0) : c.MaxGradNorm,
-                MaxConsecutiveNonFinite = t.Int("max_consecutive_nonfinite", c.MaxConsecutiveNonFinite), LogEvery = t.Int("log_every", c.LogEvery),
-                ValFreq = t.Int("val_freq", (int)c.ValFreq),
+                Lr = t.Get<double>("lr", c.Lr), WarmupIterations = t.Get<int>("warmup_iterations", (int)c.WarmupIterations),
+                Beta1 = t.Get<double>("beta1", c.Beta1), Beta2 = t.Get<double>("beta2", c.Beta2), WeightDecay = t.Get<double>("weight_decay", c.WeightDecay),
+                Batch = t.Get<int>("batch", c.Batch), Microbatch = t.Get<int>("microbatch", c.Microbatch), CropSize = t.Get<int>("crop_size", c.CropSize),
+                Iterations = t.Get<int>("iterations", (int)c.Iterations), EmaRate = t.Get<double>("ema_rate", c.EmaRate),
+                SaveFreq = t.Get<int>("save_freq", (int)c.SaveFreq), KeepCheckpoints = t.Get<int>("keep_checkpoints", c.KeepCheckpoints),
+                Seed = t.Get<int>("seed", (int)c.Seed), MaxGradNorm = t.Has("max_grad_norm") ? t.Get<double>("max_grad_norm", 0) : c.MaxGradNorm,
+                MaxConsecutiveNonFinite = t.Get<int>("max_consecutive_nonfinite", c.MaxConsecutiveNonFinite), LogEvery = t.Get<int>("log_every", c.LogEvery),
+                ValFreq = t.Get<int>("val_freq", (int)c.ValFreq),
             };
             t.ThrowOnUnused();
         }
         if (top.Has("loss"))
         {
-            var l = new KwargsReader(top.Dictionary("loss"), "loss");
+            var l = new OptionsBinder.Reader(top.Dictionary("loss"), "loss");
             var o = c.Loss;
-            bool disc = l.Bool("discriminator", o.Discriminator is not null);
+            bool disc = l.Get<bool>("discriminator", o.Discriminator is not null);
             var d = o.Discriminator ?? new NLayerDiscriminatorOptions();
             o = o with
             {
-                CodebookWeight = l.Double("codebook_weight", o.CodebookWeight), PerceptualWeight = l.Double("perceptual_weight", o.PerceptualWeight),
-                DiscStart = l.Int("disc_start", (int)o.DiscStart), DiscWeight = l.Double("disc_weight", o.DiscWeight),
-                DiscFactor = l.Double("disc_factor", o.DiscFactor),
-                DiscLoss = l.String("disc_loss", o.DiscLoss == VqGanLoss.Hinge ? "hinge" : "vanilla") switch
+                CodebookWeight = l.Get<double>("codebook_weight", o.CodebookWeight), PerceptualWeight = l.Get<double>("perceptual_weight", o.PerceptualWeight),
+                DiscStart = l.Get<int>("disc_start", (int)o.DiscStart), DiscWeight = l.Get<double>("disc_weight", o.DiscWeight),
+                DiscFactor = l.Get<double>("disc_factor", o.DiscFactor),
+                DiscLoss = l.Get<string>("disc_loss", o.DiscLoss == VqGanLoss.Hinge ? "hinge" : "vanilla") switch
                 {
                     "hinge" => VqGanLoss.Hinge,
                     "vanilla" => VqGanLoss.Vanilla,
                     var s => throw new ArgumentException($"loss: 'disc_loss' must be 'hinge' or 'vanilla'; got '{s}'."),
                 },
-                Discriminator = disc ? d with { Ndf = l.Int("disc_ndf", d.Ndf), NumLayers = l.Int("disc_num_layers", d.NumLayers) } : null,
-                DeadCodeIterations = l.Int("dead_code_iterations", (int)o.DeadCodeIterations),
-                RestartDeadCodes = l.Bool("restart_dead_codes", o.RestartDeadCodes),
+                Discriminator = disc ? d with { Ndf = l.Get<int>("disc_ndf", d.Ndf), NumLayers = l.Get<int>("disc_num_layers", d.NumLayers) } : null,
+                DeadCodeIterations = l.Get<int>("dead_code_iterations", (int)o.DeadCodeIterations),
+                RestartDeadCodes = l.Get<bool>("restart_dead_codes", o.RestartDeadCodes),
             };
-            if (!disc) { l.Int("disc_ndf", 0); l.Int("disc_num_layers", 0); }
-            c = c with { Loss = o, Perceptual = l.String("perceptual", c.Perceptual) };
+            if (!disc) { l.Get<int>("disc_ndf", 0); l.Get<int>("disc_num_layers", 0); }
+            c = c with { Loss = o, Perceptual = l.Get<string>("perceptual", c.Perceptual) };
             l.ThrowOnUnused();
         }
         top.ThrowOnUnused();
