@@ -53,9 +53,11 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         if (Options.Loss.FinetuneUseGt > 0) terms.Add("mse_gt");
         foreach (var e in Options.ExtraTerms)
         {
-            if (terms.Contains(e.Name, StringComparer.Ordinal)) throw new ArgumentException($"Extra term name '{e.Name}' is used twice or clashes with a reference term.", nameof(options));
+            if (terms.Contains(e.Name, StringComparer.Ordinal) || e.Name == TrainingProgress.TotalTerm) throw new ArgumentException($"Extra term name '{e.Name}' is used twice or clashes with a reference term.", nameof(options));
             terms.Add(e.Name);
         }
+        // "loss" is the official key (the reference loss); with extra terms, "total" is what is back-propagated.
+        if (Options.ExtraTerms.Count > 0) terms.Add(TrainingProgress.TotalTerm);
         TermNames = terms;
         Settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -141,6 +143,7 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         if (r.LossMseXT is not null) terms["mse_xT"] = r.LossMseXT.detach().clone();
         if (r.LossMseGt is not null) terms["mse_gt"] = r.LossMseGt.detach().clone();
         foreach (var (name, value) in r.ExtraTerms) terms[name] = value.detach().clone();
+        if (Options.ExtraTerms.Count > 0) terms[TrainingProgress.TotalTerm] = r.Total.detach().clone();
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         if (Options.ReportPredictions) outputs["pred_zstart"] = r.PredZStart.detach().clone();
         return new TrainingMicrobatchResult(r.Total.alias(), terms, outputs);

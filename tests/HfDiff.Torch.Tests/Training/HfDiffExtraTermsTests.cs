@@ -235,8 +235,20 @@ public class HfDiffExtraTermsTests
         var options = new SinSrStudentTrainerOptions { HfDiff = new HfDiffLossOptions { Terms = HfDiffAblation.Parse("hf+dm"), DistributionMatchingWeight = 0.5 } };
         using var trainer = SinSrStudentTrainer.Create(s.Student, s.Teacher, s.Vq, s.Schedule, options, s.Networks);
         CollectionAssert.AreEqual(new[] { "hf", "dm" }, trainer.Options.ExtraTerms.Select(e => e.Name).ToArray());
-        CollectionAssert.IsSubsetOf(new[] { "hf", "dm" }, trainer.TermNames.ToArray(), "CSV columns");
+        CollectionAssert.AreEqual(new[] { "loss", "mse", "mse_xT", "mse_gt", "hf", "dm", "total" }, trainer.TermNames.ToArray(), "CSV columns");
         Assert.AreEqual("hf=0.2;dm=0.5", trainer.Settings["extra_terms"]);
+
+        // "total" is what is back-propagated: the reference loss (mean of "loss") + 0.2 hf + 0.5 dm.
+        using (var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 2))
+        using (var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2))
+        {
+            torch.random.manual_seed(3);
+            trainer.PrepareForTraining();
+            using var r = trainer.Compute(gt, lq, new HfDiff.Torch.Tests.Samplers.ReplayNoise([s.Fx.SourceIo["distill.noise"]]), new ReplayTimesteps([]));
+            double loss = r.Terms["loss"].mean().item<float>(), hf = r.Terms["hf"].item<float>(), dm = r.Terms["dm"].item<float>();
+            Assert.AreEqual(loss + 0.2 * hf + 0.5 * dm, r.Terms["total"].item<float>(), 1e-5 * Math.Max(1, loss), "total column");
+            Assert.AreEqual(r.Loss.item<float>(), r.Terms["total"].item<float>(), 0f, "total = the loss the loop back-propagates");
+        }
         StringAssert.StartsWith(trainer.Settings["hfdiff"], "hf+dm;");
         trainer.PrepareForTraining();
         Assert.IsFalse(s.Networks.Inn!.training);

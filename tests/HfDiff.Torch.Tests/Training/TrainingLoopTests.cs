@@ -226,7 +226,7 @@ public class TrainingLoopTests
             Assert.AreEqual(2L, state.SkippedIterations);
             var csv = File.ReadAllLines(Path.Combine(dir, TrainingLoop.LogFileName));
             Assert.AreEqual(6, csv.Length, "header + 5 rows");
-            Assert.IsTrue(csv[0].EndsWith("boom,grad_norm,skipped,seconds", StringComparison.Ordinal), csv[0]);
+            Assert.IsTrue(csv[0].EndsWith("boom,total,grad_norm,skipped,seconds", StringComparison.Ordinal), csv[0]);
             foreach (var t in before!.Values) t.Dispose();
         }
         finally { DeleteDir(dir); }

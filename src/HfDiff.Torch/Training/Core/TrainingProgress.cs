@@ -25,14 +25,22 @@ public sealed class TrainingProgress(int logEvery)
         return report ? Format(r, r.Iteration - _first, _clock.Elapsed.TotalSeconds) : null;
     }
 
+    /// <summary>The term name of the back-propagated loss when it differs from the reference <c>loss</c> (extra terms).</summary>
+    public const string TotalTerm = "total";
+
     static string Format(TrainingIterationReport r, long done, double seconds)
     {
         double ips = seconds > 0 ? done / seconds : 0;
         var eta = ips > 0 ? TimeSpan.FromSeconds((r.TotalIterations - r.Iteration) / ips) : TimeSpan.Zero;
-        var losses = r.Micro.SelectMany(m => m.Terms.TryGetValue("loss", out var v) ? v : []).ToArray();
-        string loss = losses.Length == 0 ? "-" : losses.Average().ToString("F5", CultureInfo.InvariantCulture);
+        string Mean(string term)
+        {
+            var values = r.Micro.SelectMany(m => m.Terms.TryGetValue(term, out var v) ? v : []).ToArray();
+            return values.Length == 0 ? "-" : values.Average().ToString("F5", CultureInfo.InvariantCulture);
+        }
+        // "total" (reference loss plus weighted extra terms, what is back-propagated) is shown when an objective reports it.
+        bool hasTotal = r.Micro.Any(m => m.Terms.ContainsKey(TotalTerm));
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"iter {r.Iteration}/{r.TotalIterations}  {ips:F2} it/s  ETA {(int)eta.TotalHours:D2}:{eta.Minutes:D2}:{eta.Seconds:D2}  loss {loss}  lr {r.LearningRate:G4}  grad {r.GradNorm:G4}");
+            $"iter {r.Iteration}/{r.TotalIterations}  {ips:F2} it/s  ETA {(int)eta.TotalHours:D2}:{eta.Minutes:D2}:{eta.Seconds:D2}  loss {Mean("loss")}{(hasTotal ? "  total " + Mean(TotalTerm) : "")}  lr {r.LearningRate:G4}  grad {r.GradNorm:G4}");
         if (r.Skipped) line += $"  SKIPPED ({r.SkipReason})";
         if (r.CheckpointPath is not null) line += $"  checkpoint {Path.GetFileName(r.CheckpointPath)}";
         return line;
