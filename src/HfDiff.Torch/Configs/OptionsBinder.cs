@@ -15,7 +15,8 @@ namespace HfDiff.Torch.Configs;
 /// <list type="bullet">
 /// <item><see cref="Bind{T}"/> sets the properties of an options record by name (metric settings, degradation options).</item>
 /// <item><see cref="Reader"/> reads key by key where a signature has quirks the record does not show (Python constructor
-/// kwargs with required keys and Python defaults, <c>int</c>-or-list arguments, the YAML diffusion section).</item>
+/// kwargs with required keys and Python defaults, <c>int</c>-or-list arguments, the YAML diffusion section, the training YAML's
+/// <c>train:</c>/<c>hfdiff:</c> sections).</item>
 /// </list>
 /// How strictly a value must match its type depends on where it comes from: see <see cref="ValueRules"/>.
 /// </summary>
@@ -77,7 +78,8 @@ internal static class OptionsBinder
         if (type == typeof(short)) return TryInteger(raw, short.MinValue, short.MaxValue, rules, out var s) && Set(out value, (short)s);
         if (type == typeof(double)) return TryNumber(raw, out var d) && Set(out value, d);
         if (type == typeof(float)) return TryNumber(raw, out var f) && Set(out value, (float)f);
-        if (type == typeof(bool)) return raw is bool b && Set(out value, b);
+        if (type == typeof(bool))
+            return raw is bool b ? Set(out value, b) : rules.PythonNumbers && TryNumber(raw, out var truth) && Set(out value, truth != 0);
         if (type == typeof(string)) return raw is string str && Set(out value, str);
         if (type.IsEnum) return raw is string name && TryEnum(name, type, rules, out value);
         if (IsRange(type))
@@ -193,15 +195,26 @@ internal static class OptionsBinder
                 // Settings typed by hand also take the words pyiqa's argument parsing and YAML 1.1 take.
                 case "1" or "yes" when rules.LooseNames: return Set(out value, true);
                 case "0" or "no" when rules.LooseNames: return Set(out value, false);
-                default: return false;
+                default:
+                    return rules.PythonNumbers && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var truth) && Set(out value, truth != 0);
             }
         }
-        if (type == typeof(int)) return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && Set(out value, i);
-        if (type == typeof(long)) return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && Set(out value, l);
-        if (type == typeof(short)) return short.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && Set(out value, s);
+        if (type == typeof(int)) return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? Set(out value, i) : TryWholeText(text, int.MinValue, int.MaxValue, rules, out var wi) && Set(out value, (int)wi);
+        if (type == typeof(long)) return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? Set(out value, l) : TryWholeText(text, long.MinValue, long.MaxValue, rules, out var wl) && Set(out value, wl);
+        if (type == typeof(short)) return short.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? Set(out value, s) : TryWholeText(text, short.MinValue, short.MaxValue, rules, out var ws) && Set(out value, (short)ws);
         if (type == typeof(double)) return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && Set(out value, d);
         if (type == typeof(float)) return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && Set(out value, f);
         return false;
+    }
+
+    /// <summary>Integer text written as a whole float (<c>1e5</c>, <c>4.0</c>) under <see cref="ValueRules.PythonNumbers"/>.</summary>
+    static bool TryWholeText(string text, long min, long max, ValueRules rules, out long value)
+    {
+        value = 0;
+        if (!rules.PythonNumbers || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            || d != Math.Floor(d) || d < min || d > max) return false;
+        value = (long)d;
+        return true;
     }
 
     static bool TryInteger(object raw, long min, long max, ValueRules rules, out long value)
@@ -357,6 +370,53 @@ internal static class OptionsBinder
             if (IsSequence(raw) || raw is JsonElement { ValueKind: JsonValueKind.Array }) return Required<int[]>(key);
             return Enumerable.Repeat(Required<int>(key), count).ToArray();
         }
+
+        /// <summary>
+        /// A value, or the first entry of a list of them; <paramref name="fallback"/> when absent.
+        /// PORT-QUIRK: ResShift/SinSR's <c>batch: [train, val]</c>, of which the trainer uses <c>batch[0]</c>.
+        /// </summary>
+        public T FirstOrSingle<T>(string key, T fallback)
+        {
+            Known(key);
+            if (!Has(key)) return fallback;
+            var raw = Raw(key);
+            if (raw is JsonElement json) raw = Plain(json);
+            if (!IsSequence(raw)) return Required<T>(key);
+            var first = ((IEnumerable)raw!).Cast<object?>().Take(1).ToList();
+            return first.Count == 1 && TryConvert(first[0], typeof(T), _rules, out var value)
+                ? (T)value!
+                : throw _errors.Invalid(Actual(key) ?? key, raw, $"{Expected(typeof(T), _rules)} or a list whose first entry is one");
+        }
+
+        /// <summary>
+        /// A number, or a boolean read as 1/0; <paramref name="fallback"/> when absent.
+        /// PORT-QUIRK: SinSR's <c>finetune_use_gt</c>, a probability the official configs also write as <c>True</c>.
+        /// </summary>
+        public double NumberOrBool(string key, double fallback)
+        {
+            Known(key);
+            if (!Has(key)) return fallback;
+            var raw = Raw(key);
+            if (TryConvert(raw, typeof(double), _rules, out var number)) return (double)number!;
+            if (TryConvert(raw, typeof(bool), _rules, out var flag)) return (bool)flag! ? 1 : 0;
+            throw _errors.Invalid(Actual(key) ?? key, raw, "a number or true/false");
+        }
+
+        /// <summary>
+        /// A string naming one of <paramref name="choices"/> (aliases allowed, trimmed, case ignored); <paramref name="fallback"/>
+        /// when absent. For switches whose spellings are not one name per enum member.
+        /// </summary>
+        public T Choice<T>(string key, T fallback, params (string Name, T Value)[] choices)
+        {
+            Known(key);
+            if (!Has(key)) return fallback;
+            var raw = Raw(key);
+            if (raw is JsonElement json) raw = Plain(json);
+            if (raw is string name)
+                foreach (var (n, v) in choices)
+                    if (string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase)) return v;
+            throw _errors.Invalid(Actual(key) ?? key, raw, "one of " + string.Join(", ", choices.Select(c => c.Name)));
+        }
     }
 }
 
@@ -366,7 +426,12 @@ internal static class OptionsBinder
 /// <param name="ParseText">Strings are parsed as numbers and booleans (invariant culture), as when every value arrives as text.</param>
 /// <param name="IntegralFloats">A float with no fraction binds to an integer (<c>4.0</c> → 4).</param>
 /// <param name="LooseNames">Keys and enum names match ignoring case and underscores (enums also by member name); booleans also take 1/0/yes/no.</param>
-internal sealed record ValueRules(bool ParseText, bool IntegralFloats, bool LooseNames)
+/// <param name="PythonNumbers">
+/// Numbers are read as Python's <c>float()</c> reads them: a boolean also takes any number by its truthiness (non-zero is
+/// true: the official <c>learn_xT: 1</c>), and under <see cref="ParseText"/> an integer also takes whole-float text
+/// (<c>iterations: 1e5</c>, <c>4.0</c>; typed floats need <see cref="IntegralFloats"/>).
+/// </param>
+internal sealed record ValueRules(bool ParseText, bool IntegralFloats, bool LooseNames, bool PythonNumbers = false)
 {
     /// <summary>
     /// YAML scalars already typed by the core schema (the official configs): an int key takes only an integer, a number an
@@ -385,6 +450,13 @@ internal sealed record ValueRules(bool ParseText, bool IntegralFloats, bool Loos
 
     /// <summary>Settings typed by hand as <c>key=value</c> (CLI, ML.NET options, saved models): all text, loosely spelled.</summary>
     public static readonly ValueRules Settings = new(ParseText: true, IntegralFloats: false, LooseNames: true);
+
+    /// <summary>
+    /// The <c>train:</c> and <c>hfdiff:</c> sections of a training YAML (<c>TrainingConfig</c>), read by each scalar's text as
+    /// this port always has (quoting ignored, so <c>'1e-4'</c> is a number), numbers as Python reads them (<see cref="PythonNumbers"/>:
+    /// <c>learn_xT: 1</c>, <c>iterations: 1e5</c>); names are exact.
+    /// </summary>
+    public static readonly ValueRules TrainingYaml = new(ParseText: true, IntegralFloats: true, LooseNames: false, PythonNumbers: true);
 }
 
 /// <summary>The messages a binding source gives for a missing key, an unconvertible value and unknown keys.</summary>

@@ -1,4 +1,4 @@
-using System.Globalization;
+using HfDiff.Torch.Configs;
 using HfDiff.Torch.Losses;
 using HfDiff.Torch.Losses.Distillation;
 using HfDiff.Torch.Metrics.Lpips;
@@ -57,7 +57,12 @@ public sealed record TrainingConfig
     /// <summary>HF-Diff's extra terms of the student (<c>hfdiff.losses</c> and the weights/checkpoints).</summary>
     public HfDiffLossOptions HfDiff { get; init; } = new();
 
-    /// <summary>Reads a YAML file. Throws <see cref="InvalidDataException"/> naming the file and key for bad values.</summary>
+    /// <summary>
+    /// Reads a YAML file: the <c>train:</c> and <c>hfdiff:</c> sections bind through <see cref="OptionsBinder.Reader"/> under
+    /// <see cref="ValueRules.TrainingYaml"/>; absent or null keys keep the defaults and keys not read here are ignored (the
+    /// official <c>train:</c> has many this port does not use: <c>use_amp</c>, <c>log_freq</c>, ...). Throws
+    /// <see cref="InvalidDataException"/> naming the file, line, <c>section.key</c>, the value and what is allowed.
+    /// </summary>
     public static TrainingConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Config '{path}' does not exist.", path);
@@ -68,68 +73,54 @@ public sealed record TrainingConfig
         var c = new TrainingConfig();
         if (Child(root, "train") is YamlMappingNode t)
         {
-            var r = new Reader(path, "train", t);
+            var r = SectionReader(path, "train", t);
             c = c with
             {
-                Lr = r.Double("lr") ?? c.Lr, LrMin = r.Double("lr_min") ?? c.LrMin, LrSchedule = r.String("lr_schedule"),
-                Batch = (int)(r.LongOrFirst("batch") ?? c.Batch), Microbatch = (int)(r.Long("microbatch") ?? c.Microbatch),
-                EmaRate = r.Double("ema_rate") ?? c.EmaRate, Iterations = r.Long("iterations") ?? c.Iterations,
-                Milestones = r.Longs("milestones") ?? c.Milestones, WarmupIterations = r.Long("warmup_iterations") ?? c.WarmupIterations,
-                WeightDecay = r.Double("weight_decay") ?? c.WeightDecay, SaveFreq = r.Long("save_freq") ?? c.SaveFreq,
-                Seed = r.Long("seed") ?? c.Seed, LearnXT = r.Bool("learn_xT") ?? c.LearnXT,
-                FinetuneUseGt = r.Double("finetune_use_gt") ?? (r.Bool("finetune_use_gt") is bool b ? (b ? 1 : 0) : c.FinetuneUseGt),
-                ValFreq = r.Long("val_freq") ?? c.ValFreq,
+                Lr = r.Get("lr", c.Lr), LrMin = r.Get("lr_min", c.LrMin), LrSchedule = r.Get("lr_schedule", c.LrSchedule),
+                Batch = r.FirstOrSingle("batch", c.Batch), Microbatch = r.Get("microbatch", c.Microbatch),
+                EmaRate = r.Get("ema_rate", c.EmaRate), Iterations = r.Get("iterations", c.Iterations),
+                Milestones = r.Get("milestones", c.Milestones), WarmupIterations = r.Get("warmup_iterations", c.WarmupIterations),
+                WeightDecay = r.Get("weight_decay", c.WeightDecay), SaveFreq = r.Get("save_freq", c.SaveFreq),
+                Seed = r.Get("seed", c.Seed), LearnXT = r.Get("learn_xT", c.LearnXT),
+                FinetuneUseGt = r.NumberOrBool("finetune_use_gt", c.FinetuneUseGt),
+                ValFreq = r.Get("val_freq", c.ValFreq),
             };
         }
         if (Child(root, "hfdiff") is YamlMappingNode h)
         {
-            var r = new Reader(path, "hfdiff", h);
+            var r = SectionReader(path, "hfdiff", h);
             c = c with
             {
-                KeepCheckpoints = (int)(r.Long("keep_checkpoints") ?? c.KeepCheckpoints), MaxGradNorm = r.Double("max_grad_norm") ?? c.MaxGradNorm,
-                MaxConsecutiveNonFinite = (int)(r.Long("max_consecutive_nonfinite") ?? c.MaxConsecutiveNonFinite),
-                GtSize = (int)(r.Long("gt_size") ?? c.GtSize), LogEvery = (int)(r.Long("log_every") ?? c.LogEvery),
-                ValFreq = r.Long("val_freq") ?? c.ValFreq, ValImages = (int)(r.Long("val_images") ?? c.ValImages),
-                CropMode = r.String("crop_mode")?.Trim().ToLowerInvariant() switch
-                {
-                    null => c.CropMode,
-                    "rescale" or "rescale_gt" => Data.SrPairs.SrCropMode.ResShiftRescale,
-                    "realesrgan" or "crop_pad" => Data.SrPairs.SrCropMode.RealEsrganCropPad,
-                    var v => throw new InvalidDataException($"'{path}': hfdiff.crop_mode must be rescale or realesrgan (got '{v}')."),
-                },
-                CropPadSize = (int)(r.Long("crop_pad_size") ?? c.CropPadSize),
-                EarlyBackward = r.Bool("early_backward") ?? c.EarlyBackward,
+                KeepCheckpoints = r.Get("keep_checkpoints", c.KeepCheckpoints), MaxGradNorm = r.Get("max_grad_norm", c.MaxGradNorm),
+                MaxConsecutiveNonFinite = r.Get("max_consecutive_nonfinite", c.MaxConsecutiveNonFinite),
+                GtSize = r.Get("gt_size", c.GtSize), LogEvery = r.Get("log_every", c.LogEvery),
+                ValFreq = r.Get("val_freq", c.ValFreq), ValImages = r.Get("val_images", c.ValImages),
+                CropMode = r.Choice("crop_mode", c.CropMode,
+                    ("rescale", Data.SrPairs.SrCropMode.ResShiftRescale), ("rescale_gt", Data.SrPairs.SrCropMode.ResShiftRescale),
+                    ("realesrgan", Data.SrPairs.SrCropMode.RealEsrganCropPad), ("crop_pad", Data.SrPairs.SrCropMode.RealEsrganCropPad)),
+                CropPadSize = r.Get("crop_pad_size", c.CropPadSize),
+                EarlyBackward = r.Get("early_backward", c.EarlyBackward),
             };
             var d = c.HfDiff;
-            var losses = r.String("losses");
+            var losses = r.Get<string?>("losses", null);
             HfDiffLossTerms terms;
             try { terms = losses is null ? d.Terms : HfDiffAblation.Parse(losses); }
             catch (FormatException e) { throw new InvalidDataException($"'{path}': hfdiff.losses: {e.Message}"); }
-            var domain = r.String("hf_domain")?.Trim().ToLowerInvariant() switch
-            {
-                null => d.HighFrequencyDomain,
-                "latent" or "latents" or "vq" => HighFrequencyLossDomain.VqLatent,
-                "image" or "images" or "rgb" => HighFrequencyLossDomain.Rgb,
-                var v => throw new InvalidDataException($"'{path}': hfdiff.hf_domain must be latent or image (got '{v}')."),
-            };
-            var lpipsNet = r.String("lpips_net")?.Trim().ToLowerInvariant() switch
-            {
-                null => d.LpipsNet,
-                "vgg" => LpipsNet.Vgg,
-                "alex" => LpipsNet.Alex,
-                var v => throw new InvalidDataException($"'{path}': hfdiff.lpips_net must be vgg or alex (got '{v}')."),
-            };
             c = c with
             {
                 HfDiff = d with
                 {
-                    Terms = terms, HighFrequencyWeight = r.Double("hf_weight") ?? d.HighFrequencyWeight, HighFrequencyDomain = domain,
-                    InnCheckpoint = Relative(path, r.String("inn_ckpt")) ?? d.InnCheckpoint,
-                    DistributionMatchingWeight = r.Double("dm_weight") ?? d.DistributionMatchingWeight, Dinov2Model = r.String("dinov2") ?? d.Dinov2Model,
-                    Dinov2Checkpoint = Relative(path, r.String("dinov2_ckpt")) ?? d.Dinov2Checkpoint,
-                    DistributionMatchingTemperature = r.Double("dm_temperature") ?? d.DistributionMatchingTemperature,
-                    ImageChunk = (int)(r.Long("image_chunk") ?? d.ImageChunk),
-                    VggWeight = r.Double("vgg_weight") ?? d.VggWeight, LpipsWeight = r.Double("lpips_weight") ?? d.LpipsWeight, LpipsNet = lpipsNet,
+                    Terms = terms, HighFrequencyWeight = r.Get("hf_weight", d.HighFrequencyWeight),
+                    HighFrequencyDomain = r.Choice("hf_domain", d.HighFrequencyDomain,
+                        ("latent", HighFrequencyLossDomain.VqLatent), ("latents", HighFrequencyLossDomain.VqLatent), ("vq", HighFrequencyLossDomain.VqLatent),
+                        ("image", HighFrequencyLossDomain.Rgb), ("images", HighFrequencyLossDomain.Rgb), ("rgb", HighFrequencyLossDomain.Rgb)),
+                    InnCheckpoint = Relative(path, r.Get<string?>("inn_ckpt", null)) ?? d.InnCheckpoint,
+                    DistributionMatchingWeight = r.Get("dm_weight", d.DistributionMatchingWeight), Dinov2Model = r.Get("dinov2", d.Dinov2Model),
+                    Dinov2Checkpoint = Relative(path, r.Get<string?>("dinov2_ckpt", null)) ?? d.Dinov2Checkpoint,
+                    DistributionMatchingTemperature = r.Get("dm_temperature", d.DistributionMatchingTemperature),
+                    ImageChunk = r.Get("image_chunk", d.ImageChunk),
+                    VggWeight = r.Get("vgg_weight", d.VggWeight), LpipsWeight = r.Get("lpips_weight", d.LpipsWeight),
+                    LpipsNet = r.Choice("lpips_net", d.LpipsNet, ("vgg", LpipsNet.Vgg), ("alex", LpipsNet.Alex)),
                 },
             };
             try { c.HfDiff.Validate(); }
@@ -172,65 +163,34 @@ public sealed record TrainingConfig
 
     static bool IsNull(string? v) => v is null or "" or "~" or "null" or "Null" or "NULL" or "None";
 
-    sealed class Reader(string path, string section, YamlMappingNode map)
+    /// <summary>
+    /// A reader over one section: each scalar as its text (null-like ones dropped, so the key keeps its default), lists and
+    /// mappings as lists and dictionaries; errors carry the file, the key's line and <c>section.key</c>.
+    /// </summary>
+    static OptionsBinder.Reader SectionReader(string path, string section, YamlMappingNode map)
     {
-        string? Scalar(string key)
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var lines = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
         {
-            var node = Child(map, key);
-            if (node is null) return null;
-            if (node is not YamlScalarNode s) throw Bad(key, "a single value");
-            return s.Value;
+            if (k is not YamlScalarNode { Value: { } key } || v is YamlScalarNode s && IsNull(s.Value)) continue;
+            values[key] = Plain(v);
+            lines[key] = v.Start.Line;
         }
-
-        InvalidDataException Bad(string key, string what) => new($"'{path}': {section}.{key} must be {what}.");
-
-        public string? String(string key) => Scalar(key);
-
-        public double? Double(string key)
-        {
-            var v = Scalar(key);
-            if (v is null) return null;
-            if (v is "true" or "True" or "false" or "False") return null;
-            return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Bad(key, $"a number (got '{v}')");
-        }
-
-        public long? Long(string key)
-        {
-            var v = Scalar(key);
-            if (v is null) return null;
-            if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) return l;
-            return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) ? (long)d : throw Bad(key, $"an integer (got '{v}')");
-        }
-
-        public bool? Bool(string key)
-        {
-            var v = Scalar(key);
-            return v switch
-            {
-                null => null,
-                "true" or "True" or "TRUE" => true,
-                "false" or "False" or "FALSE" => false,
-                _ => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d != 0 : throw Bad(key, $"true or false (got '{v}')"),
-            };
-        }
-
-        public IReadOnlyList<long>? Longs(string key)
-        {
-            var node = Child(map, key);
-            if (node is null) return null;
-            if (node is not YamlSequenceNode seq) throw Bad(key, "a list of integers");
-            return seq.Children.Select(c => c is YamlScalarNode s && long.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
-                ? l : throw Bad(key, "a list of integers")).ToList();
-        }
-
-        /// <summary>An integer, or the first of a list (<c>batch: [64, 8]</c>).</summary>
-        public long? LongOrFirst(string key)
-        {
-            var node = Child(map, key);
-            if (node is YamlSequenceNode seq)
-                return seq.Children.Count > 0 && seq.Children[0] is YamlScalarNode s && long.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
-                    ? l : throw Bad(key, "an integer or a list whose first entry is one");
-            return Long(key);
-        }
+        string Where(string key) => lines.TryGetValue(key, out var line) ? $"'{path}' (line {line})" : $"'{path}'";
+        return new OptionsBinder.Reader(values, ValueRules.TrainingYaml, new BindingErrors(
+            key => new InvalidDataException($"'{path}': {section}.{key} is missing."),
+            (key, value, expected) => new InvalidDataException($"{Where(key)}: {section}.{key} must be {expected}; got {OptionsBinder.Describe(value)}."),
+            (keys, known) => new InvalidDataException(
+                $"'{path}': {section} has unknown key(s) {string.Join(", ", keys.Select(k => $"'{k}'"))}; known: {string.Join(", ", known)}.")));
     }
+
+    static object? Plain(YamlNode node) => node switch
+    {
+        YamlScalarNode s => IsNull(s.Value) ? null : s.Value,
+        YamlSequenceNode seq => seq.Children.Select(Plain).ToList(),
+        YamlMappingNode m => m.Children.Where(kv => kv.Key is YamlScalarNode { Value: not null })
+            .ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => Plain(kv.Value), StringComparer.Ordinal),
+        _ => null,
+    };
 }

@@ -132,4 +132,32 @@ public class OptionsBinderTests
         Refused("power", "~", "'diffusion.params.schedule_kwargs.power' must be a number; got null.");
         Refused("steps", "0", "'diffusion.params.steps' must be in [1, 100000]; got 0.");
     }
+
+    [TestMethod]
+    public void TrainingYaml_ReadsTextAsPythonNumbers_AndItsQuirkReaders()
+    {
+        var values = new Dictionary<string, object?>
+        {
+            ["iterations"] = "1e5", ["learn_xT"] = "1", ["off"] = "0.0", ["lr"] = "2e-4", ["batch"] = new List<object?> { "8", "2" },
+            ["single"] = "16", ["gt"] = "True", ["p"] = "0.5", ["mode"] = " RGB ",
+        };
+        var r = new OptionsBinder.Reader(values, ValueRules.TrainingYaml, BindingErrors.Kwargs("T"));
+        Assert.AreEqual(100_000L, r.Required<long>("iterations"));
+        Assert.IsTrue(r.Required<bool>("learn_xT"));
+        Assert.IsFalse(r.Required<bool>("off"));
+        Assert.AreEqual(2e-4, r.Required<double>("lr"));
+        Assert.AreEqual(8, r.FirstOrSingle("batch", 1));
+        Assert.AreEqual(16, r.FirstOrSingle("single", 1));
+        Assert.AreEqual(3, r.FirstOrSingle("absent", 3));
+        Assert.AreEqual(1.0, r.NumberOrBool("gt", 0));
+        Assert.AreEqual(0.5, r.NumberOrBool("p", 0));
+        Assert.AreEqual(2, r.Choice("mode", 0, ("image", 1), ("rgb", 2)));
+        r.ThrowOnUnused();
+        Assert.AreEqual("T: 'mode' must be one of a, b; got ' RGB '.",
+            Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(values, ValueRules.TrainingYaml, BindingErrors.Kwargs("T")).Choice("mode", 0, ("a", 1), ("b", 2))).Message);
+        // The other sources keep their rules: no whole-float text for integers, no numbers for booleans.
+        var kwargs = new OptionsBinder.Reader(values, "K");
+        Assert.ThrowsExactly<ArgumentException>(() => kwargs.Required<long>("iterations"));
+        Assert.ThrowsExactly<ArgumentException>(() => new OptionsBinder.Reader(new Dictionary<string, object?> { ["b"] = 1 }, ValueRules.TypedYaml, BindingErrors.Kwargs("Y")).Required<bool>("b"));
+    }
 }

@@ -37,4 +37,46 @@ public class TrainingConfigTests
         Assert.AreEqual(2, Load("hfdiff:\n  image_chunk: 2\n").ToStudentOptions().HfDiff.ImageChunk);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  image_chunk: -1\n"));
     }
+
+    [TestMethod]
+    public void BadValues_NameFileLineSectionKeyValueAndAllowed()
+    {
+        var dir = Directory.CreateTempSubdirectory("hfdiff-train-config-").FullName;
+        var path = Path.Combine(dir, "cfg.yaml");
+        string Message(string yaml)
+        {
+            File.WriteAllText(path, yaml);
+            return Assert.ThrowsExactly<InvalidDataException>(() => TrainingConfig.Load(path)).Message;
+        }
+        try
+        {
+            Assert.AreEqual($"'{path}' (line 3): train.iterations must be an integer; got '1.5'.", Message("train:\n  lr: 1e-4\n  iterations: 1.5\n"));
+            Assert.AreEqual($"'{path}' (line 2): train.learn_xT must be true or false; got 'maybe'.", Message("train:\n  learn_xT: maybe\n"));
+            Assert.AreEqual($"'{path}' (line 2): train.finetune_use_gt must be a number or true/false; got 'maybe'.", Message("train:\n  finetune_use_gt: maybe\n"));
+            Assert.AreEqual($"'{path}' (line 2): train.batch must be an integer or a list whose first entry is one; got [].", Message("train:\n  batch: []\n"));
+            Assert.AreEqual($"'{path}' (line 2): train.milestones must be a list of integers; got '5'.", Message("train:\n  milestones: 5\n"));
+            Assert.AreEqual($"'{path}' (line 2): hfdiff.crop_mode must be one of rescale, rescale_gt, realesrgan, crop_pad; got 'center'.", Message("hfdiff:\n  crop_mode: center\n"));
+            Assert.AreEqual($"'{path}' (line 2): hfdiff.hf_domain must be one of latent, latents, vq, image, images, rgb; got 'pixels'.", Message("hfdiff:\n  hf_domain: pixels\n"));
+            Assert.AreEqual($"'{path}' (line 2): hfdiff.lpips_net must be one of vgg, alex; got 'squeeze'.", Message("hfdiff:\n  lpips_net: squeeze\n"));
+            // Changed with the move to OptionsBinder: a boolean where a number belongs used to be ignored (the default kept).
+            Assert.AreEqual($"'{path}' (line 2): train.lr must be a number; got 'true'.", Message("train:\n  lr: true\n"));
+            Assert.AreEqual($"'{path}' (line 2): hfdiff.max_grad_norm must be a number or null; got 'false'.", Message("hfdiff:\n  max_grad_norm: false\n"));
+            // ... and an int setting out of range used to wrap around.
+            Assert.AreEqual($"'{path}' (line 2): train.batch must be an integer; got '5000000000'.", Message("train:\n  batch: 5000000000\n"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void BundledTrainingYamls_Load()
+    {
+        var root = HfDiff.Tests.Common.TestPaths.RepositoryRoot();
+        if (root is null) Assert.Inconclusive("repository root not found");
+        var student = TrainingConfig.Load(Path.Combine(root, "data", "default-model", "student.yaml"));
+        Assert.AreEqual((8, true, 1.0, SrCropMode.RealEsrganCropPad, 192), (student.Batch, student.LearnXT, student.FinetuneUseGt, student.CropMode, student.CropPadSize));
+        CollectionAssert.AreEqual(new long[] { 20, 100000 }, student.Milestones.ToArray());
+        var teacher = TrainingConfig.Load(Path.Combine(root, "data", "default-model", "teacher.yaml"));
+        Assert.AreEqual(("cosin", 2e-5, 2000L), (teacher.LrSchedule, teacher.LrMin, teacher.Iterations));
+        Assert.AreEqual(3000L, TrainingConfig.Load(Path.Combine(root, "data", "default-model", "autoencoder.yaml")).Iterations, "crop_size is not a train: key read here");
+    }
 }
