@@ -123,6 +123,8 @@ public sealed record TrainingConfig
                     LpipsNet = r.Choice("lpips_net", d.LpipsNet, ("vgg", LpipsNet.Vgg), ("alex", LpipsNet.Alex)),
                 },
             };
+            // Our own section: a key we do not read is a typo (hf_wieght), not an official key to ignore as in train:.
+            r.ThrowOnUnused();
             try { c.HfDiff.Validate(); }
             catch (ArgumentException e) { throw new InvalidDataException($"'{path}': hfdiff: {e.Message}"); }
         }

@@ -80,7 +80,6 @@ public class TrainingConfigCharacterisationTests
               vgg_weight: 0.7
               lpips_weight: 0.9
               lpips_net: alex
-              not_a_key: 3
             """);
         CollectionAssert.AreEqual(new long[] { 20, 100000 }, c.Milestones.ToArray());
         var expected = new TrainingConfig

@@ -36,6 +36,11 @@ public class TrainingConfigTests
         Assert.AreEqual(0, Load("train:\n  lr: 1e-4\n").HfDiff.ImageChunk, "image terms decode the whole microbatch by default");
         Assert.AreEqual(2, Load("hfdiff:\n  image_chunk: 2\n").ToStudentOptions().HfDiff.ImageChunk);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  image_chunk: -1\n"));
+        // hfdiff: is our own section, so a misspelt key is refused naming it (unused official train: keys are ignored).
+        var typo = Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  hf_wieght: 0.3\n"));
+        StringAssert.Contains(typo.Message, "'hf_wieght'");
+        StringAssert.Contains(typo.Message, "hf_weight");
+        Assert.AreEqual(5e-5, Load("train:\n  use_amp: true\n  log_freq: [100, 2000]\n").Lr, "official train: keys we do not use");
     }
 
     [TestMethod]
