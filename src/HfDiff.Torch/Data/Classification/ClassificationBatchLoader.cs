@@ -86,12 +86,7 @@ public sealed class ClassificationBatchLoader
         if (Options.PrefetchBatches == 0)
         {
             // On the consumer's thread (with one worker, no second thread allocates while the consumer is inside libtorch: docs/TORCHSHARP-SCALAR-RACE.md).
-            for (int b = firstBatch; b < BatchesPerEpoch; b++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = LoadBatch(order, epoch, b, cancellationToken);
-                if (batch is not null) yield return batch;
-            }
+            foreach (var batch in Batches(order, epoch, firstBatch, cancellationToken)) yield return batch;
             yield break;
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -112,15 +107,22 @@ public sealed class ClassificationBatchLoader
         }
     }
 
+    /// <summary>The batches of one epoch from <paramref name="firstBatch"/> on, made on the calling thread (unreadable-only batches left out).</summary>
+    IEnumerable<ClassificationBatch> Batches(int[] order, int epoch, int firstBatch, CancellationToken token)
+    {
+        for (int b = firstBatch; b < BatchesPerEpoch; b++)
+        {
+            token.ThrowIfCancellationRequested();
+            if (LoadBatch(order, epoch, b, token) is { } batch) yield return batch;
+        }
+    }
+
     void Produce(BlockingCollection<ClassificationBatch> queue, int[] order, int epoch, int firstBatch, CancellationToken token)
     {
         try
         {
-            for (int b = firstBatch; b < BatchesPerEpoch; b++)
+            foreach (var batch in Batches(order, epoch, firstBatch, token))
             {
-                token.ThrowIfCancellationRequested();
-                var batch = LoadBatch(order, epoch, b, token);
-                if (batch is null) continue;
                 try { queue.Add(batch, token); }
                 catch { batch.Dispose(); throw; }
             }
