@@ -305,9 +305,7 @@ public sealed class SuperResolver : IDisposable
         if (options.AutoencoderCheckpoint is not null || options.Autoencoder is not null || !File.Exists(options.Config)) return options;
         var path = config.Autoencoder?.CkptPath;
         if (string.IsNullOrWhiteSpace(path)) return options;
-        var candidates = new List<string> { Path.GetFullPath(path) };
-        if (!Path.IsPathRooted(path)) candidates.Add(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.Config))!, path)));
-        var found = candidates.FirstOrDefault(File.Exists);
+        var found = ConfigPaths.Candidates(path, options.Config).FirstOrDefault(File.Exists);
         return found is null ? options : options with { AutoencoderCheckpoint = found };
     }
 

@@ -70,8 +70,7 @@ public sealed class SrTrainingSetup
     static string Locate(string? path, string key, string configPath, ModelDirectory models)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new InvalidDataException($"'{configPath}' does not set {key}.");
-        var tried = new List<string> { Path.GetFullPath(path) };
-        if (!Path.IsPathRooted(path)) tried.Add(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, path)));
+        var tried = ConfigPaths.Candidates(path, configPath);
         tried.Add(models.PathOf(Path.GetFileName(path)));
         return tried.FirstOrDefault(System.IO.File.Exists)
                ?? throw new FileNotFoundException($"{key} '{path}' not found; tried: {string.Join(", ", tried.Distinct())}.", path);
