@@ -14,6 +14,8 @@ public sealed class FixtureTensors : IDisposable
         Path = path;
         if (!File.Exists(path)) Assert.Fail($"Fixture file '{path}' does not exist.");
         _tensors = TorchSharp.PyBridge.Safetensors.LoadStateDict(path, null);
+        // A fixture is often first touched inside a test's DisposeScope; it must outlive that scope.
+        foreach (var t in _tensors.Values) t.DetachFromDisposeScope();
     }
 
     public IEnumerable<string> Names => _tensors.Keys;

@@ -33,9 +33,9 @@ public sealed class LdmAttnBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var hn = norm.call(x);
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], n = h * w;
-        var qT = q.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
-        var kM = k.call(hn).reshape(b, c, n);                    // b, c, hw
-        var vT = v.call(hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
+        var qT = PaddedOutputConv.Call(q, hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
+        var kM = PaddedOutputConv.Call(k, hn).reshape(b, c, n);                    // b, c, hw
+        var vT = PaddedOutputConv.Call(v, hn).reshape(b, c, n).permute(0, 2, 1);   // b, hw, c
         Tensor att;
         if (!is_grad_enabled())
         {
@@ -65,6 +65,6 @@ public sealed class LdmAttnBlock : nn.Module<Tensor, Tensor>
             att = parts.Count == 1 ? parts[0] : cat(parts, 1);
         }
         var hOut = att.permute(0, 2, 1).reshape(b, c, h, w);
-        return (x + proj_out.call(hOut)).MoveToOuterDisposeScope();
+        return (x + PaddedOutputConv.Call(proj_out, hOut)).MoveToOuterDisposeScope();
     }
 }

@@ -132,7 +132,7 @@ public sealed class LdmEncoder : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // Skip features (hs) are only needed by the UNet-style Model, not by the Encoder: keep the last one, and release
         // each stage's input as soon as its output exists (peak memory ~ two maps, not every map of the encoder).
-        var h = conv_in.call(x);
+        var h = PaddedOutputConv.Call(conv_in, x);
         foreach (var level in _down)
         {
             for (int i = 0; i < level.Blocks.Length; i++) h = Replace(h, level.Block(i, h));
@@ -141,7 +141,7 @@ public sealed class LdmEncoder : nn.Module<Tensor, Tensor>
         h = Replace(h, mid.call(h));
         h = Replace(h, norm_out.call(h));
         h.silu_();
-        h = Replace(h, conv_out.call(h));
+        h = Replace(h, PaddedOutputConv.Call(conv_out, h));
         return h.MoveToOuterDisposeScope();
     }
 }
@@ -210,7 +210,7 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor z)
     {
         using var scope = NewDisposeScope();
-        var h = conv_in.call(z);
+        var h = PaddedOutputConv.Call(conv_in, z);
         h = LdmEncoder.Replace(h, mid.call(h));
         for (int level = _up.Length - 1; level >= 0; level--)
         {
@@ -222,7 +222,7 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
         {
             h = LdmEncoder.Replace(h, norm_out.call(h));
             h.silu_();
-            h = LdmEncoder.Replace(h, conv_out.call(h));
+            h = LdmEncoder.Replace(h, PaddedOutputConv.Call(conv_out, h));
             if (_tanhOut) h = LdmEncoder.Replace(h, h.tanh());
         }
         return h.MoveToOuterDisposeScope();

@@ -53,17 +53,17 @@ public sealed class LdmResnetBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = norm1.call(x);
         h.silu_();
-        var c1 = conv1.call(h);
+        var c1 = PaddedOutputConv.Call(conv1, h);
         h.Dispose();
         h = norm2.call(c1);
         c1.Dispose();
         h.silu_();
         if (_dropout > 0 && training) h = nn.functional.dropout(h, _dropout, training);
-        var c2 = conv2.call(h);
+        var c2 = PaddedOutputConv.Call(conv2, h);
         h.Dispose();
         // x + h: elementwise addition commutes bitwise, so accumulating into the conv output is exact.
         if (nin_shortcut is null && conv_shortcut is null) return c2.add_(x).MoveToOuterDisposeScope();
-        using var skip = nin_shortcut?.call(x) ?? conv_shortcut!.call(x);
+        using var skip = PaddedOutputConv.Call(nin_shortcut ?? conv_shortcut!, x);
         return c2.add_(skip).MoveToOuterDisposeScope();
     }
 }

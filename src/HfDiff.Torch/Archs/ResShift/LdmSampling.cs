@@ -24,7 +24,7 @@ public sealed class LdmDownsample : nn.Module<Tensor, Tensor>
     {
         if (conv is null) return nn.functional.avg_pool2d(x, 2, 2);
         using var padded = nn.functional.pad(x, [0, 1, 0, 1], PaddingModes.Constant, 0);
-        return conv.call(padded);
+        return PaddedOutputConv.Call(conv, padded);
     }
 }
 
@@ -43,6 +43,6 @@ public sealed class LdmUpsample : nn.Module<Tensor, Tensor>
     {
         var up = nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
         if (conv is null) return up;
-        using (up) return conv.call(up);
+        using (up) return PaddedOutputConv.Call(conv, up);
     }
 }

@@ -21,8 +21,8 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (norm is null) return proj.call(x);
-        using var p = proj.call(x);
+        if (norm is null) return PaddedOutputConv.Call(proj, x);
+        using var p = PaddedOutputConv.Call(proj, x);
         return norm.call(p);
     }
 }
@@ -42,8 +42,8 @@ public sealed class PatchUnEmbed : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (norm is null) return proj.call(x);
-        using var p = proj.call(x);
+        if (norm is null) return PaddedOutputConv.Call(proj, x);
+        using var p = PaddedOutputConv.Call(proj, x);
         return norm.call(p);
     }
 }

@@ -23,9 +23,9 @@ public sealed class SwinMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = nn.functional.gelu(fc1.call(x));
+        var h = nn.functional.gelu(PaddedOutputConv.Call(fc1, x));
         if (_drop > 0) h = nn.functional.dropout(h, _drop, training);
-        h = fc2.call(h);
+        h = PaddedOutputConv.Call(fc2, h);
         if (_drop > 0) h = nn.functional.dropout(h, _drop, training);
         return h.MoveToOuterDisposeScope();
     }

@@ -24,6 +24,6 @@ public sealed class UNetDownsample : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         if (x.shape[1] != _channels) throw new ArgumentException($"Downsample expects {_channels} channels; got {x.shape[1]}.", nameof(x));
-        return op.call(x);
+        return op is Conv2d conv ? PaddedOutputConv.Call(conv, x) : op.call(x);
     }
 }

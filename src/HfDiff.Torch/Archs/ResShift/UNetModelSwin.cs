@@ -210,7 +210,7 @@ public sealed class UNetModelSwin : nn.Module
         h = _middleBlock.call(h, emb);
         foreach (var block in _outputBlocks)
             h = block.call(cat([h, hs.Pop()], 1), emb);
-        var output = _outConv.call(nn.functional.silu(_outNorm.call(h)));
+        var output = PaddedOutputConv.Call(_outConv, nn.functional.silu(_outNorm.call(h)));
         return output.MoveToOuterDisposeScope();
     }
 

@@ -64,9 +64,9 @@ public sealed class UNetResBlock : TimestepBlock
             h = nn.functional.silu(_inNorm.call(x));
             h = _hUpd.call(h);
             x = _xUpd!.call(x);
-            h = _inConv.call(h);
+            h = PaddedOutputConv.Call(_inConv, h);
         }
-        else h = _inConv.call(nn.functional.silu(_inNorm.call(x)));
+        else h = PaddedOutputConv.Call(_inConv, nn.functional.silu(_inNorm.call(x)));
 
         var embOut = _embLinear.call(nn.functional.silu(emb)).to_type(h.dtype);
         while (embOut.dim() < h.dim()) embOut = embOut.unsqueeze(-1);
@@ -78,8 +78,8 @@ public sealed class UNetResBlock : TimestepBlock
         else h = _outNorm.call(h + embOut);
         h = nn.functional.silu(h);
         if (_dropout > 0) h = nn.functional.dropout(h, _dropout, training);
-        h = _outConv.call(h);
-        var skip = _skip is null ? x : _skip.call(x);
+        h = PaddedOutputConv.Call(_outConv, h);
+        var skip = _skip is null ? x : PaddedOutputConv.Call(_skip, x);
         return (skip + h).MoveToOuterDisposeScope();
     }
 }

@@ -23,6 +23,6 @@ public sealed class UNetUpsample : nn.Module<Tensor, Tensor>
         if (x.shape[1] != _channels) throw new ArgumentException($"Upsample expects {_channels} channels; got {x.shape[1]}.", nameof(x));
         if (conv is null) return nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
         using var up = nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
-        return conv.call(up);
+        return PaddedOutputConv.Call(conv, up);
     }
 }

@@ -52,7 +52,7 @@ public sealed class VQModelTorch : nn.Module
         if (x.shape[2] % DownFactor != 0 || x.shape[3] % DownFactor != 0)
             throw new ArgumentException($"Encode needs H and W divisible by {DownFactor}; got {x.shape[2]}x{x.shape[3]}.", nameof(x));
         using var scope = NewDisposeScope();
-        return quant_conv.call(encoder.call(x)).MoveToOuterDisposeScope();
+        return PaddedOutputConv.Call(quant_conv, encoder.call(x)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Nearest-codebook quantization of a latent (B, embed_dim, h, w) → quant, (B, h, w) indices, emb_loss.</summary>
@@ -82,7 +82,7 @@ public sealed class VQModelTorch : nn.Module
         // A float32 codebook under a bf16/fp16 decoder (reduced-precision inference): enter the decoder in its dtype.
         var decoderType = post_quant_conv.weight!.dtype;
         if (quant.dtype != decoderType) quant = quant.to_type(decoderType);
-        return decoder.call(post_quant_conv.call(quant)).MoveToOuterDisposeScope();
+        return decoder.call(PaddedOutputConv.Call(post_quant_conv, quant)).MoveToOuterDisposeScope();
     }
 
     /// <summary>decode_code: (B, h, w) codebook indices → image.</summary>

@@ -96,5 +96,14 @@ public sealed class NLayerDiscriminator : nn.Module<Tensor, Tensor>
         }
     }
 
-    public override Tensor forward(Tensor input) => main.call(input);
+    public override Tensor forward(Tensor input)
+    {
+        // main's layers one by one, so that the 1-channel output conv runs through PaddedOutputConv (its input gradient
+        // feeds the generator's adversarial loss).
+        using var scope = NewDisposeScope();
+        var h = input;
+        foreach (var m in main.children())
+            h = m is Conv2d conv ? PaddedOutputConv.Call(conv, h) : ((nn.Module<Tensor, Tensor>)m).call(h);
+        return h.MoveToOuterDisposeScope();
+    }
 }
