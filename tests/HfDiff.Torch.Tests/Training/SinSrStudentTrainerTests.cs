@@ -18,7 +18,7 @@ namespace HfDiff.Torch.Tests.Training;
 /// evaluation: grad norm 7.947483 exact, reference 7.946915 (−7.2e-5), ours 7.948165 (+8.6e-5); first step of
 /// <c>input_blocks.1.1.blocks.1.attn.qkv.weight</c>: reference 3.6e-2 from the exact step, ours 6.2e-2 (ours vs reference 5.1e-2).
 /// <see cref="FirstStep_Float64Evaluation_OursAsCloseAsReference"/> asserts that; the loop comparison then uses
-/// <see cref="StudentTolerances"/> (measured: losses 1.5e-4, grad norms 4.2e-4 on an AVX-512 CPU and 1.18e-3 on an AVX2-only one, tracked updates 5.1e-2, final worst tensor
+/// <see cref="StudentTolerances"/> (measured: losses 1.5e-4 (8.5e-4 with AVX2 kernels on an AVX-512 CPU), grad norms 4.2e-4 on an AVX-512 CPU and 1.18e-3 on an AVX2-only one, tracked updates 5.1e-2, final worst tensor
 /// 0.29 and overall 3.9e-2; per tensor only gross errors are caught, since one flipped element of a 32-element bias
 /// alone gives 0.35).</para>
 /// </summary>
@@ -34,8 +34,10 @@ public class SinSrStudentTrainerTests
     public static void RestoreThreads() => torch.set_num_threads(_threads);
 
     // Grad norm: after the sign-like first step the parameters differ at rounding-flip level, so later gradients do too
-    // (measured at iteration 2: 4.2e-4 on an AVX-512 CPU, 1.18e-3 on an AVX2-only CPU).
-    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 5e-4, GradNorm = 2.5e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
+    // (measured at iteration 2: 4.2e-4 on an AVX-512 CPU, 1.18e-3 on an AVX2-only CPU). Losses likewise: 1.5e-4, but 8.5e-4
+    // at iteration 3 with ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 EPYC, after one rounding flip in input_blocks.0.0.weight's
+    // first step (FirstStep_Float64Evaluation_OursAsCloseAsReference).
+    static readonly TrainerParityTolerances StudentTolerances = new() { Loss = 2e-3, GradNorm = 2.5e-3, UpdatePerTensor = 1.0, UpdateOverall = 0.1 };
 
     // earlyBackward: the lower-memory order (inverse and consistency terms back-propagated inside the loss, scaled by the
     // loop's 1/nacc) must reproduce the official loop within the same bounds.
@@ -138,6 +140,7 @@ public class SinSrStudentTrainerTests
         double wd = s.GetProperty("weight_decay").GetDouble(), eps = new TrainingLoopOptions().Eps;
         var norms = new Dictionary<ScalarType, double>();
         var steps = new Dictionary<ScalarType, Dictionary<string, Tensor>>();
+        var grads = new Dictionary<ScalarType, Dictionary<string, Tensor>>();
         var start = new Dictionary<string, Tensor>();
         try
         {
@@ -174,6 +177,7 @@ public class SinSrStudentTrainerTests
                 }
                 norms[dtype] = Math.Sqrt(sq);
                 var named = student.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                grads[dtype] = fx.TrackedKeys.ToDictionary(k => k, k => named[k].grad!.to_type(ScalarType.Float64).detach().clone());
                 steps[dtype] = fx.TrackedKeys.ToDictionary(k => k, k =>
                 {
                     using var scope = NewDisposeScope();
@@ -196,15 +200,31 @@ public class SinSrStudentTrainerTests
                 double eRef = (refStep - exactStep).norm().item<double>() / n;
                 double oursVsRef = (steps[ScalarType.Float32][key] - refStep).norm().item<double>() / refStep.norm().item<double>();
                 Console.WriteLine($"first step {key}: rel L2 to float64 step ours {eOurs:E2}, reference {eRef:E2}; ours vs reference {oursVsRef:E2}");
-                // Within the README's per-tensor 1e-2 of the exact step, or at most 3x as far from it as the reference's: the error
-                // is sign flips of near-zero gradient elements, whose count follows the CPU's rounding (measured ours/reference:
-                // 1.7x on an AVX-512 CPU, 2.0x on an AVX2-only CPU; the reference itself ran on one machine only).
-                Assert.IsTrue(eOurs <= Math.Max(TrainerParity.UpdatePerTensor, 3 * eRef), $"{key}: our first step is {eOurs:E3} from the float64 step, the reference's {eRef:E3}");
+                // Where our step still differs, every flipped element must be one whose exact gradient lies within our own
+                // float32 gradient error (a rounding flip), and that error must stay at rounding level (measured rms/rms
+                // 8.7e-4 with AVX-512, 2.8e-3 with ONEDNN_MAX_CPU_ISA=AVX2; a wrong kernel gave 0.18 and NaN).
+                var g32 = grads[ScalarType.Float32][key];
+                var g64 = grads[ScalarType.Float64][key];
+                var flipped = g32.sign().ne(g64.sign());
+                long flips = flipped.sum().item<long>();
+                double rms = g64.square().mean().sqrt().item<double>();
+                double errRms = (g32 - g64).square().mean().sqrt().item<double>() / rms;
+                double errMax = (g32 - g64).abs().max().item<double>() / rms;
+                double largestFlipped = flips == 0 ? 0 : g64.abs().masked_select(flipped).max().item<double>() / rms;
+                Console.WriteLine($"   gradient vs float64: rms error {errRms:E2}, max {errMax:E2} (of the rms); {flips} sign flips, largest flipped |g| {largestFlipped:E2}");
+                Assert.IsTrue(errRms <= 1e-2, $"{key}: our float32 gradient is {errRms:E3} (rms, relative) from the float64 one");
+                // Within the README's per-tensor 1e-2 of the exact step, at most 3x as far from it as the reference's, or all of
+                // the difference made of rounding flips: the count of flips follows the CPU's rounding (measured ours/reference:
+                // 1.7x on an AVX-512 CPU, 2.0x on an AVX2-only CPU; one flip of input_blocks.0.0.weight at 6.5e-3 of the rms
+                // gradient, 4.8e-2 of the step, with ONEDNN_MAX_CPU_ISA=AVX2 where the reference flips none).
+                bool roundingFlipsOnly = largestFlipped <= errMax;
+                Assert.IsTrue(eOurs <= Math.Max(TrainerParity.UpdatePerTensor, 3 * eRef) || roundingFlipsOnly,
+                    $"{key}: our first step is {eOurs:E3} from the float64 step, the reference's {eRef:E3}; a flipped element's exact gradient is {largestFlipped:E2} of the rms, above our gradient error {errMax:E2}");
             }
         }
         finally
         {
-            foreach (var t in start.Values.Concat(steps.Values.SelectMany(d => d.Values))) t.Dispose();
+            foreach (var t in start.Values.Concat(steps.Values.SelectMany(d => d.Values)).Concat(grads.Values.SelectMany(d => d.Values))) t.Dispose();
         }
     }
 }
