@@ -7,14 +7,20 @@ namespace HfDiff.Torch.Tests.Archs;
 [TestClass]
 public class PaddedOutputConvTests
 {
-    /// <summary>Frees tensors full of NaN of many sizes, so that the allocator hands that memory to the next buffers.</summary>
-    static void PoisonFreedMemory()
+    /// <summary>Frees tensors full of <paramref name="value"/> of many sizes, so that the allocator hands that memory to the next buffers.</summary>
+    static void FillFreedMemory(float value)
     {
         var junk = new List<Tensor>();
         for (long n = 1; n <= 1 << 22; n *= 2)
-            for (int k = 0; k < 4; k++) junk.Add(full(n + k * 7, float.NaN));
+            for (int k = 0; k < 4; k++) junk.Add(full(n + k * 7, value));
         foreach (var j in junk) j.Dispose();
     }
+
+    static void PoisonFreedMemory() => FillFreedMemory(float.NaN);
+
+    /// <summary>Leaves zeros, not NaN, in freed memory: the tests that follow should not depend on what these leave behind.</summary>
+    [TestCleanup]
+    public void ScrubFreedMemory() => FillFreedMemory(0f);
 
     static double RelL2(Tensor a, Tensor b)
     {

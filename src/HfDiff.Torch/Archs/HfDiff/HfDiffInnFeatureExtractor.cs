@@ -52,7 +52,7 @@ public sealed class HfDiffInnFeatureExtractor : nn.Module<Tensor, Tensor>
         if (x.dim() != 4 || x.shape[1] != Options.InChannels)
             throw new ArgumentException($"{nameof(HfDiffInnFeatureExtractor)} expects (B, {Options.InChannels}, H, W); got [{string.Join(", ", x.shape)}].", nameof(x));
         using var scope = torch.NewDisposeScope();
-        var h = stem_conv.forward(x);
+        var h = PaddedOutputConv.Call(stem_conv, x);
         foreach (var block in stem_blocks) h = block.forward(h);
         return inn.forward(h).MoveToOuterDisposeScope();
     }

@@ -26,7 +26,7 @@ public sealed class StemResidualBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        return (x + conv2.forward(nn.functional.relu(conv1.forward(x)))).MoveToOuterDisposeScope();
+        return (x + PaddedOutputConv.Call(conv2, nn.functional.relu(PaddedOutputConv.Call(conv1, x)))).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
