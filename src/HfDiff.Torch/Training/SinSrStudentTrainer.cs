@@ -98,10 +98,17 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         {
             double scale = schedule.Options.ScaleFactor;
             LatentDecoder decode = z => scale == 1.0 ? autoencoder.Decode(z) : autoencoder.Decode(z / scale);
+            LatentDecoderInputGradient decodeGradient = (z, g) =>
+            {
+                if (scale == 1.0) return autoencoder.DecodeInputGradient(z, g);
+                using var zs = z / scale;
+                using var gs = autoencoder.DecodeInputGradient(zs, g);
+                return gs / scale;
+            };
             var device = student.parameters().First().device;
             terms = hfDiffNetworks is not null
-                ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decode)
-                : HfDiffExtraTerms.Load(options.HfDiff, decode, Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString());
+                ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decode, decoderInputGradient: decodeGradient)
+                : HfDiffExtraTerms.Load(options.HfDiff, decode, Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString(), decodeGradient);
             options = options with { ExtraTerms = [.. options.ExtraTerms, .. terms.Terms] };
         }
         try

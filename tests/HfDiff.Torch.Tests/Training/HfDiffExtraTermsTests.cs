@@ -61,6 +61,14 @@ public class HfDiffExtraTermsTests
         }
 
         public LatentDecoder Decoder => z => Vq.Decode(z / Schedule.Options.ScaleFactor);
+        /// <summary>Decoder's gradient stage by stage (VQModelTorch.DecodeInputGradient), on the same latent scale.</summary>
+        public LatentDecoderInputGradient StagedDecoderGradient => (z, g) =>
+        {
+            double scale = Schedule.Options.ScaleFactor;
+            using var zs = z / scale;
+            using var gs = Vq.DecodeInputGradient(zs, g);
+            return gs / scale;
+        };
 
         public IEnumerable<nn.Module> Frozen => [Teacher, Vq, Networks.Inn!, Networks.Dinov2!, Networks.Vgg!, Networks.Lpips!];
 
@@ -142,7 +150,8 @@ public class HfDiffExtraTermsTests
 
     /// <summary>
     /// <c>image_chunk</c> 1 against decoding the whole microbatch with gradients (batch 2, every image term, HF on images):
-    /// the same term values and total, the same student gradient up to float rounding, and no gradient on a frozen network.
+    /// the same term values and total, the same student gradient up to float rounding, and no gradient on a frozen network;
+    /// likewise with the decoder's gradient taken stage by stage (VQModelTorch.DecodeInputGradient), as the trainer does.
     /// </summary>
     [TestMethod]
     public void Compute_ImageChunk_SameValuesAndStudentGradientAsWholeBatchDecode()
@@ -153,10 +162,10 @@ public class HfDiffExtraTermsTests
         using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2);
         s.Student.train();
         var loss = new SinSrDistillationLoss(s.Schedule);
-        (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads) Run(int chunk)
+        (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads) Run(int chunk, bool staged = false)
         {
             using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = all, HighFrequencyDomain = HighFrequencyLossDomain.Rgb, ImageChunk = chunk },
-                s.Networks, s.Decoder);
+                s.Networks, s.Decoder, decoderInputGradient: staged ? s.StagedDecoderGradient : null);
             s.Student.zero_grad();
             torch.random.manual_seed(3);
             var values = new Dictionary<string, double>();
@@ -171,33 +180,37 @@ public class HfDiffExtraTermsTests
             return (values, grads);
         }
         var whole = Run(0);
-        var chunked = Run(1);
-        Assert.HasCount(5, whole.Values, "four image terms and the total");
-        foreach (var (name, v) in whole.Values)
-            Assert.AreEqual(v, chunked.Values[name], 1e-5 * Math.Max(1, Math.Abs(v)), $"{name}: chunked {chunked.Values[name]} vs whole {v}");
-        // Biases ahead of a GroupNorm have a gradient that is zero up to rounding (norm ~1e-8 here); their relative error
-        // says nothing, so per-tensor errors are checked above 1e-4 of the global norm, and the global error over all.
-        double sqRef = 0, sqDiff = 0, worst = 0;
-        foreach (var (name, g) in whole.Grads)
+        foreach (bool staged in new[] { false, true })
         {
-            using var d = chunked.Grads[name] - g;
-            sqRef += g.square().sum().item<float>();
-            sqDiff += d.square().sum().item<float>();
+            var chunked = Run(1, staged);
+            Assert.HasCount(5, whole.Values, "four image terms and the total");
+            foreach (var (name, v) in whole.Values)
+                Assert.AreEqual(v, chunked.Values[name], 1e-5 * Math.Max(1, Math.Abs(v)), $"{name}: chunked {chunked.Values[name]} vs whole {v}");
+            // Biases ahead of a GroupNorm have a gradient that is zero up to rounding (norm ~1e-8 here); their relative error
+            // says nothing, so per-tensor errors are checked above 1e-4 of the global norm, and the global error over all.
+            double sqRef = 0, sqDiff = 0, worst = 0;
+            foreach (var (name, g) in whole.Grads)
+            {
+                using var d = chunked.Grads[name] - g;
+                sqRef += g.square().sum().item<float>();
+                sqDiff += d.square().sum().item<float>();
+            }
+            double global = Math.Sqrt(sqRef);
+            foreach (var (name, g) in whole.Grads)
+            {
+                if (g.norm().item<float>() < 1e-4 * global) continue;
+                double err = TensorAssert.RelL2(chunked.Grads[name], g);
+                worst = Math.Max(worst, err);
+                Assert.IsTrue(err < 1e-3, $"{name}: gradient rel L2 {err:E2} between chunked and whole-batch decode");
+            }
+            double globalErr = Math.Sqrt(sqDiff) / global;
+            Console.WriteLine($"{(staged ? "staged decoder gradient" : "decoder graph")}: {whole.Grads.Count} student gradients: global rel L2 chunked vs whole {globalErr:E2}, worst tensor above 1e-4 of the norm {worst:E2}");
+            Assert.IsTrue(globalErr < 1e-4, $"global gradient rel L2 {globalErr:E2}");
+            foreach (var m in s.Frozen)
+                foreach (var (pn, p) in m.named_parameters()) Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient");
+            foreach (var g in chunked.Grads.Values) g.Dispose();
         }
-        double global = Math.Sqrt(sqRef);
-        foreach (var (name, g) in whole.Grads)
-        {
-            if (g.norm().item<float>() < 1e-4 * global) continue;
-            double err = TensorAssert.RelL2(chunked.Grads[name], g);
-            worst = Math.Max(worst, err);
-            Assert.IsTrue(err < 1e-3, $"{name}: gradient rel L2 {err:E2} between chunked and whole-batch decode");
-        }
-        double globalErr = Math.Sqrt(sqDiff) / global;
-        Console.WriteLine($"{whole.Grads.Count} student gradients: global rel L2 chunked vs whole {globalErr:E2}, worst tensor above 1e-4 of the norm {worst:E2}");
-        Assert.IsTrue(globalErr < 1e-4, $"global gradient rel L2 {globalErr:E2}");
-        foreach (var m in s.Frozen)
-            foreach (var (pn, p) in m.named_parameters()) Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient");
-        foreach (var g in whole.Grads.Values.Concat(chunked.Grads.Values)) g.Dispose();
+        foreach (var g in whole.Grads.Values) g.Dispose();
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new HfDiffLossOptions { Terms = all, ImageChunk = -1 }.Validate());
     }
 

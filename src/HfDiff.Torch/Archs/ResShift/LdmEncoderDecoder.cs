@@ -206,6 +206,78 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
     /// <summary><c>conv_out.weight</c>: the last layer, whose gradients set VQGAN's adaptive GAN weight (<c>get_last_layer</c>).</summary>
     public Parameter ConvOutWeight => conv_out.weight!;
 
+    /// <summary>
+    /// forward() as a chain of stages (conv_in, mid, each ResnetBlock with its attention, each upsample, the output head):
+    /// applying them in order gives forward's values. Each stage returns a new tensor and leaves its input alive.
+    /// </summary>
+    internal IReadOnlyList<Func<Tensor, Tensor>> Stages()
+    {
+        var stages = new List<Func<Tensor, Tensor>> { z => PaddedOutputConv.Call(conv_in, z), h => mid.call(h) };
+        for (int level = _up.Length - 1; level >= 0; level--)
+        {
+            var lv = _up[level];
+            for (int i = 0; i < lv.Blocks.Length; i++)
+            {
+                int block = i;
+                stages.Add(h => lv.Block(block, h));
+            }
+            if (lv.Resample is { } resample) stages.Add(h => resample.call(h));
+        }
+        if (!_givePreEnd)
+            stages.Add(h =>
+            {
+                using var scope = NewDisposeScope();
+                var y = norm_out.call(h);
+                y.silu_();
+                y = PaddedOutputConv.Call(conv_out, y);
+                if (_tanhOut) y = y.tanh();
+                return y.MoveToOuterDisposeScope();
+            });
+        return stages;
+    }
+
+    /// <summary>
+    /// ∂⟨forward(z), <paramref name="upstream"/>⟩/∂z without keeping the whole decoder's activations: the stage inputs
+    /// are computed once without a graph, then each stage is run again with a graph from its saved input and
+    /// back-propagated alone, from the last to the first. Peak memory is one stage's activations plus the stage inputs
+    /// instead of every activation of the decoder; the result equals the full backward's (same operations, same values:
+    /// the stages run in the same grad mode as a training forward, only with inputs that need no gradient).
+    /// </summary>
+    public Tensor InputGradient(Tensor z, Tensor upstream)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        ArgumentNullException.ThrowIfNull(upstream);
+        var stages = Stages();
+        var inputs = new List<Tensor>(stages.Count);
+        using var gradMode = enable_grad();   // as in a training forward (e.g. the attention's op order), also under no_grad callers
+        try
+        {
+            var h = z.detach();
+            foreach (var stage in stages)
+            {
+                inputs.Add(h);
+                using var y = stage(h);
+                h = y.detach();
+            }
+            h.Dispose();
+            var g = upstream.detach();
+            for (int k = stages.Count - 1; k >= 0; k--)
+            {
+                using var scope = NewDisposeScope();
+                var x = inputs[k].detach().requires_grad_(true);
+                var y = stages[k](x);
+                var gx = torch.autograd.grad([y], [x], [g])[0];
+                if (!ReferenceEquals(g, upstream)) g.Dispose();
+                g = gx.MoveToOuterDisposeScope();
+            }
+            return g;
+        }
+        finally
+        {
+            foreach (var t in inputs) t.Dispose();
+        }
+    }
+
     /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]).</summary>
     public override Tensor forward(Tensor z)
     {

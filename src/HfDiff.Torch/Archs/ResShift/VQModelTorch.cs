@@ -85,6 +85,26 @@ public sealed class VQModelTorch : nn.Module
         return decoder.call(PaddedOutputConv.Call(post_quant_conv, quant)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// ∂⟨Decode(h, forceNotQuantize), <paramref name="upstream"/>⟩/∂h, back-propagated stage by stage through the decoder
+    /// (<see cref="LdmDecoder.InputGradient"/>) so that its activations are never all alive at once. The quantizer passes
+    /// the gradient straight through (z + (z_q − z).detach(), as in <see cref="Decode"/>).
+    /// </summary>
+    public Tensor DecodeInputGradient(Tensor h, Tensor upstream, bool forceNotQuantize = false)
+    {
+        ArgumentNullException.ThrowIfNull(h);
+        ArgumentNullException.ThrowIfNull(upstream);
+        using var scope = NewDisposeScope();
+        Tensor quant;
+        using (no_grad()) quant = forceNotQuantize ? h.detach() : quantize.Quantize(h.detach()).Quant;
+        var decoderType = post_quant_conv.weight!.dtype;
+        var x = quant.to_type(decoderType).detach().requires_grad_(true);
+        var y = PaddedOutputConv.Call(post_quant_conv, x);
+        var gy = decoder.InputGradient(y.detach(), upstream);
+        var gx = torch.autograd.grad([y], [x], [gy])[0];
+        return gx.to_type(h.dtype).MoveToOuterDisposeScope();
+    }
+
     /// <summary>decode_code: (B, h, w) codebook indices → image.</summary>
     public Tensor DecodeCode(Tensor indices)
     {

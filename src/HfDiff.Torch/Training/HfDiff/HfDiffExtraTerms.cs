@@ -36,6 +36,7 @@ public sealed class HfDiffExtraTerms : IDisposable
     public const string DefaultInnFileName = "hfdiff_inn_extractor.safetensors";
 
     readonly LatentDecoder? _decoder;
+    readonly LatentDecoderInputGradient? _decoderInputGradient;
     readonly HfDiffLossNetworks _networks;
     readonly bool _ownsNetworks;
     readonly VggPerceptualLoss? _vgg;
@@ -52,12 +53,17 @@ public sealed class HfDiffExtraTerms : IDisposable
     /// <param name="networks">The network of each selected term (others may be null); they are frozen here.</param>
     /// <param name="decoder">Gradient-enabled decoder; required by image-domain terms.</param>
     /// <param name="ownsNetworks">Dispose the networks with this object.</param>
-    public HfDiffExtraTerms(HfDiffLossOptions options, HfDiffLossNetworks networks, LatentDecoder? decoder, bool ownsNetworks = false)
+    /// <param name="decoderInputGradient">∂⟨decoder(z), g⟩/∂z computed without all of the decoder's activations at once
+    /// (e.g. <see cref="Archs.ResShift.VQModelTorch.DecodeInputGradient"/>); used by <see cref="HfDiffLossOptions.ImageChunk"/>,
+    /// which otherwise back-propagates through a graph of <paramref name="decoder"/>.</param>
+    public HfDiffExtraTerms(HfDiffLossOptions options, HfDiffLossNetworks networks, LatentDecoder? decoder, bool ownsNetworks = false,
+                            LatentDecoderInputGradient? decoderInputGradient = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _networks = networks ?? throw new ArgumentNullException(nameof(networks));
         options.Validate();
         _decoder = decoder;
+        _decoderInputGradient = decoderInputGradient;
         _ownsNetworks = ownsNetworks;
         var t = options.Terms;
         bool hf = t.HasFlag(HfDiffLossTerms.HighFrequency), image = t.HasFlag(HfDiffLossTerms.DistributionMatching) || t.HasFlag(HfDiffLossTerms.VggPerceptual)
@@ -116,7 +122,9 @@ public sealed class HfDiffExtraTerms : IDisposable
     /// </summary>
     /// <param name="decoder">Gradient-enabled decoder for image-domain terms (e.g. the frozen VQ's <c>Decode(z / scale_factor)</c>).</param>
     /// <param name="models">Where official weights and relative INN/DINOv2 file names are looked up.</param>
-    public static HfDiffExtraTerms Load(HfDiffLossOptions options, LatentDecoder? decoder, ModelDirectory models, string device = "cpu")
+    /// <param name="decoderInputGradient">See the constructor.</param>
+    public static HfDiffExtraTerms Load(HfDiffLossOptions options, LatentDecoder? decoder, ModelDirectory models, string device = "cpu",
+                                        LatentDecoderInputGradient? decoderInputGradient = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(models);
@@ -175,7 +183,7 @@ public sealed class HfDiffExtraTerms : IDisposable
             }
             if (lpTrunk is not null) nets = nets with { Lpips = LpipsMetric.FromFiles(options.LpipsNet, lpTrunk, lpLin!) };
             foreach (var m in new nn.Module?[] { nets.Inn, nets.Dinov2, nets.Vgg, nets.Lpips }) m?.to(dev);
-            return new HfDiffExtraTerms(options, nets, decoder, ownsNetworks: true);
+            return new HfDiffExtraTerms(options, nets, decoder, ownsNetworks: true, decoderInputGradient);
         }
         catch
         {
@@ -225,6 +233,12 @@ public sealed class HfDiffExtraTerms : IDisposable
             for (long s = 0; s < batch; s += chunk)
             {
                 long n = Math.Min(chunk, batch - s);
+                using var chunkScope = NewDisposeScope();
+                if (_decoderInputGradient is not null)
+                {
+                    gz.narrow(0, s, n).copy_(_decoderInputGradient(z.narrow(0, s, n), gImage.narrow(0, s, n)));
+                    continue;
+                }
                 var zc = z.narrow(0, s, n).detach().requires_grad_(true);
                 var inner = (_decoder!(zc) * gImage.narrow(0, s, n)).sum();
                 gz.narrow(0, s, n).copy_(torch.autograd.grad([inner], [zc])[0]);
