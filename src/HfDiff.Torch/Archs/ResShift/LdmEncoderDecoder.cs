@@ -229,8 +229,8 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
                 using var scope = NewDisposeScope();
                 var y = norm_out.call(h);
                 y.silu_();
-                y = PaddedOutputConv.Call(conv_out, y);
-                if (_tanhOut) y = y.tanh();
+                y = LdmEncoder.Replace(y, PaddedOutputConv.Call(conv_out, y));
+                if (_tanhOut) y = LdmEncoder.Replace(y, y.tanh());
                 return y.MoveToOuterDisposeScope();
             });
         return stages;
@@ -278,24 +278,16 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]).</summary>
+    /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]): the <see cref="Stages"/> in order, each
+    /// stage's input released once its output exists.</summary>
     public override Tensor forward(Tensor z)
     {
         using var scope = NewDisposeScope();
-        var h = PaddedOutputConv.Call(conv_in, z);
-        h = LdmEncoder.Replace(h, mid.call(h));
-        for (int level = _up.Length - 1; level >= 0; level--)
+        var h = z;
+        foreach (var stage in Stages())
         {
-            var lv = _up[level];
-            for (int i = 0; i < lv.Blocks.Length; i++) h = LdmEncoder.Replace(h, lv.Block(i, h));
-            if (lv.Resample is not null) h = LdmEncoder.Replace(h, lv.Resample.call(h));
-        }
-        if (!_givePreEnd)
-        {
-            h = LdmEncoder.Replace(h, norm_out.call(h));
-            h.silu_();
-            h = LdmEncoder.Replace(h, PaddedOutputConv.Call(conv_out, h));
-            if (_tanhOut) h = LdmEncoder.Replace(h, h.tanh());
+            var next = stage(h);
+            h = ReferenceEquals(h, z) ? next : LdmEncoder.Replace(h, next);
         }
         return h.MoveToOuterDisposeScope();
     }

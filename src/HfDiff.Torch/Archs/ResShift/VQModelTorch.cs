@@ -72,17 +72,16 @@ public sealed class VQModelTorch : nn.Module
         if (h.dim() != 4 || h.shape[1] != Options.EmbedDim)
             throw new ArgumentException($"Decode expects (B, {Options.EmbedDim}, h, w); got shape [{string.Join(",", h.shape)}].", nameof(h));
         using var scope = NewDisposeScope();
-        Tensor quant;
-        if (!forceNotQuantize)
-        {
-            var q = quantize.Quantize(h);
-            quant = q.Quant;
-        }
-        else quant = h;
+        return decoder.call(PaddedOutputConv.Call(post_quant_conv, DecoderInput(h, forceNotQuantize))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>What Decode feeds post_quant_conv: the quantized latent (unless <paramref name="forceNotQuantize"/>) in the decoder's dtype.</summary>
+    Tensor DecoderInput(Tensor h, bool forceNotQuantize)
+    {
+        var quant = forceNotQuantize ? h : quantize.Quantize(h).Quant;
         // A float32 codebook under a bf16/fp16 decoder (reduced-precision inference): enter the decoder in its dtype.
         var decoderType = post_quant_conv.weight!.dtype;
-        if (quant.dtype != decoderType) quant = quant.to_type(decoderType);
-        return decoder.call(PaddedOutputConv.Call(post_quant_conv, quant)).MoveToOuterDisposeScope();
+        return quant.dtype == decoderType ? quant : quant.to_type(decoderType);
     }
 
     /// <summary>
@@ -96,9 +95,8 @@ public sealed class VQModelTorch : nn.Module
         ArgumentNullException.ThrowIfNull(upstream);
         using var scope = NewDisposeScope();
         Tensor quant;
-        using (no_grad()) quant = forceNotQuantize ? h.detach() : quantize.Quantize(h.detach()).Quant;
-        var decoderType = post_quant_conv.weight!.dtype;
-        var x = quant.to_type(decoderType).detach().requires_grad_(true);
+        using (no_grad()) quant = DecoderInput(h.detach(), forceNotQuantize);
+        var x = quant.detach().requires_grad_(true);
         var y = PaddedOutputConv.Call(post_quant_conv, x);
         var gy = decoder.InputGradient(y.detach(), upstream);
         var gx = torch.autograd.grad([y], [x], [gy])[0];

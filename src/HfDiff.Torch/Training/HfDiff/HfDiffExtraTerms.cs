@@ -234,14 +234,7 @@ public sealed class HfDiffExtraTerms : IDisposable
             {
                 long n = Math.Min(chunk, batch - s);
                 using var chunkScope = NewDisposeScope();
-                if (_decoderInputGradient is not null)
-                {
-                    gz.narrow(0, s, n).copy_(_decoderInputGradient(z.narrow(0, s, n), gImage.narrow(0, s, n)));
-                    continue;
-                }
-                var zc = z.narrow(0, s, n).detach().requires_grad_(true);
-                var inner = (_decoder!(zc) * gImage.narrow(0, s, n)).sum();
-                gz.narrow(0, s, n).copy_(torch.autograd.grad([inner], [zc])[0]);
+                gz.narrow(0, s, n).copy_(DecoderInputGradient(z.narrow(0, s, n), gImage.narrow(0, s, n)));
             }
             var surrogate = (r.PredZStart * gz).sum();
             var carrier = weighted[0];
@@ -250,6 +243,15 @@ public sealed class HfDiffExtraTerms : IDisposable
         _chunkedFor = r;
         _chunkedValues = result;
         return result;
+    }
+
+    /// <summary>∂⟨decoder(z), g⟩/∂z: the given stage-by-stage gradient, else autograd through a graph of the decoder.</summary>
+    Tensor DecoderInputGradient(Tensor z, Tensor g)
+    {
+        if (_decoderInputGradient is not null) return _decoderInputGradient(z, g);
+        var zc = z.detach().requires_grad_(true);
+        var inner = (_decoder!(zc) * g).sum();
+        return torch.autograd.grad([inner], [zc])[0];
     }
 
     /// <summary>The decoded student prediction of <paramref name="r"/>, computed once per result (it lives in the loss's scope).</summary>
