@@ -39,6 +39,13 @@ public static class PaddedOutputConv
         return y.narrow(1, 0, oc).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// One layer of a container that holds convolutions among other modules (a Sequential's children): a
+    /// <see cref="Conv2d"/> through <see cref="Call"/>, any other module as it is.
+    /// </summary>
+    public static Tensor CallLayer(nn.Module<Tensor, Tensor> layer, Tensor x) =>
+        layer is Conv2d conv ? Call(conv, x) : layer.call(x);
+
     /// <summary>True where <see cref="Call"/> pads: a partial channel block on the CPU, with an input gradient to come or in reduced precision.</summary>
     public static bool NeedsPadding(Conv2d conv, Tensor x)
     {

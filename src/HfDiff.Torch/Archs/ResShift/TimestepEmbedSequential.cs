@@ -39,7 +39,7 @@ public sealed class TimestepEmbedSequential : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = x;
         foreach (var layer in _layers)
-            h = layer is TimestepBlock tb ? tb.call(h, emb) : ((nn.Module<Tensor, Tensor>)layer).call(h);
+            h = layer is TimestepBlock tb ? tb.call(h, emb) : PaddedOutputConv.CallLayer((nn.Module<Tensor, Tensor>)layer, h);
         return (ReferenceEquals(h, x) ? h.alias() : h).MoveToOuterDisposeScope();
     }
 }

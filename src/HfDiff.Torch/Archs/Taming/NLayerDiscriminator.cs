@@ -103,7 +103,7 @@ public sealed class NLayerDiscriminator : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = input;
         foreach (var m in main.children())
-            h = m is Conv2d conv ? PaddedOutputConv.Call(conv, h) : ((nn.Module<Tensor, Tensor>)m).call(h);
+            h = PaddedOutputConv.CallLayer((nn.Module<Tensor, Tensor>)m, h);
         return h.MoveToOuterDisposeScope();
     }
 }
