@@ -51,6 +51,10 @@ internal static partial class BenchCommand
         {
             Description = "Time the student in the lower-memory order (hfdiff.early_backward): its inverse and consistency terms back-propagate inside the loss (counted there), so one student graph is alive at a time.",
         };
+        var extraTermsFirst = new Option<bool>("--extra-terms-first")
+        {
+            Description = "With --early-backward: the extra terms run before the student's distillation graph exists (hfdiff.extra_terms_first; one more student forward without gradients).",
+        };
         var imageChunk = new Option<int>("--image-chunk")
         {
             Description = "hfdiff.image_chunk for the image terms (dm, vgg, lpips): decode with gradients this many samples at a time (0 = the whole microbatch).",
@@ -58,7 +62,7 @@ internal static partial class BenchCommand
         var threads = ThreadsOption();
         var cmd = new Command("train",
             "Time one training iteration (student: teacher chain / student forward / losses / backward / optimizer; teacher likewise) with random weights.")
-            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, imageChunk, threads };
+            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, extraTermsFirst, imageChunk, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -77,7 +81,8 @@ internal static partial class BenchCommand
             }).ToList();
             if (lossSets.Count == 0) throw new CliUsageException("--losses names no loss set.");
             if (lossSets.Any(t => t.HasFlag(HfDiffLossTerms.Lpips))) throw new CliUsageException("--losses: lpips is not timed here (its linear layers have no random initialisation); use vgg.");
-            bool early = parse.GetValue(earlyBackward);
+            bool early = parse.GetValue(earlyBackward), first = parse.GetValue(extraTermsFirst);
+            if (first && !early) throw new CliUsageException("--extra-terms-first needs --early-backward.");
             int chunk = parse.GetValue(imageChunk);
             if (chunk < 0) throw new CliUsageException($"--image-chunk must be >= 0; got {chunk}.");
             var kind = parse.GetValue(kinds)!;
@@ -118,11 +123,11 @@ internal static partial class BenchCommand
                         Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
                         Vgg = terms.HasFlag(HfDiffLossTerms.VggPerceptual) ? new Vgg16Features() : null,
                     }, z => vq.Decode(z), ownsNetworks: true, decoderInputGradient: (z, g) => vq.DecodeInputGradient(z, g));
-                    var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [], EarlyBackward = early };
+                    var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [], EarlyBackward = early, ExtraTermsFirst = first };
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
                         clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);
                     var row = RunIterations(trainer, gt, lq, b, m, warm, its, clock, reset);
-                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}{(chunk > 0 ? $" (image chunk {chunk})" : "")}, microbatch {m}: {row}");
+                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}{(first ? " (extra terms first)" : "")}{(chunk > 0 ? $" (image chunk {chunk})" : "")}, microbatch {m}: {row}");
                 }
             }
             if (kind is "teacher" or "both")

@@ -47,6 +47,8 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
         Options = options ?? new SinSrStudentTrainerOptions();
         _loss = new SinSrDistillationLoss(schedule, Options.Loss);   // validates the flags
+        if (Options.ExtraTermsFirst && !Options.EarlyBackward)
+            throw new ArgumentException("ExtraTermsFirst (hfdiff.extra_terms_first) needs EarlyBackward (hfdiff.early_backward: true).", nameof(options));
         _frozen = frozenModules?.ToList() ?? [];
         var terms = new List<string> { "loss", "mse" };
         if (Options.Loss.LearnXT) terms.Add("mse_xT");
@@ -70,6 +72,7 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         };
         // Only when set, so that checkpoints of runs without them keep their fingerprint.
         if (Options.EarlyBackward) ((Dictionary<string, string>)Settings)["early_backward"] = "true";
+        if (Options.ExtraTermsFirst) ((Dictionary<string, string>)Settings)["extra_terms_first"] = "true";
         if (Options.HfDiff.Terms != HfDiffLossTerms.None)
             ((Dictionary<string, string>)Settings)["hfdiff"] = string.Create(CultureInfo.InvariantCulture,
                 $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}")
@@ -141,7 +144,7 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         // PORT-QUIRK(SinSR, trainer.py): training_step draws tt = randint(0, T) and then overwrites it with T−1 (use_reflow
         // off); the draw only advances the global RNG, so it is not made here.
         using var r = _loss.Compute(gt, lq, _studentForward, _teacher, _encoder, noise, Options.ExtraTerms,
-                                    Options.EarlyBackward ? LossScale : null);
+                                    Options.EarlyBackward ? LossScale : null, Options.ExtraTermsFirst);
         var terms = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             ["loss"] = r.LossPerSample.detach().clone(),

@@ -37,4 +37,13 @@ public sealed record SinSrStudentTrainerOptions
     /// single backward. Part of the resume fingerprint when on.
     /// </summary>
     public bool EarlyBackward { get; init; }
+
+    /// <summary>
+    /// With <see cref="EarlyBackward"/>: the extra terms (HF-Diff's image terms above all) run before the distillation call
+    /// builds its graph, on its output from one more student forward without gradients, so the decoder/DINOv2 activations
+    /// and the student's are never alive together (<see cref="SinSrDistillationLoss.Compute"/>'s <c>extraTermsFirst</c>).
+    /// Costs one student forward per microbatch; the extra terms' values differ from the other order by float rounding only.
+    /// Part of the resume fingerprint when on.
+    /// </summary>
+    public bool ExtraTermsFirst { get; init; }
 }

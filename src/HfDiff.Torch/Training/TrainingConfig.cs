@@ -54,6 +54,9 @@ public sealed record TrainingConfig
     public int ValImages { get; init; }
     /// <summary><c>hfdiff.early_backward</c>: the student's lower-memory backward order (<see cref="SinSrStudentTrainerOptions.EarlyBackward"/>).</summary>
     public bool EarlyBackward { get; init; }
+    /// <summary><c>hfdiff.extra_terms_first</c>: with early_backward, the extra terms before the student's graph
+    /// (<see cref="SinSrStudentTrainerOptions.ExtraTermsFirst"/>).</summary>
+    public bool ExtraTermsFirst { get; init; }
     /// <summary>HF-Diff's extra terms of the student (<c>hfdiff.losses</c> and the weights/checkpoints).</summary>
     public HfDiffLossOptions HfDiff { get; init; } = new();
 
@@ -100,7 +103,10 @@ public sealed record TrainingConfig
                     ("realesrgan", Data.SrPairs.SrCropMode.RealEsrganCropPad), ("crop_pad", Data.SrPairs.SrCropMode.RealEsrganCropPad)),
                 CropPadSize = r.Get("crop_pad_size", c.CropPadSize),
                 EarlyBackward = r.Get("early_backward", c.EarlyBackward),
+                ExtraTermsFirst = r.Get("extra_terms_first", c.ExtraTermsFirst),
             };
+            if (c.ExtraTermsFirst && !c.EarlyBackward)
+                throw new InvalidDataException($"'{path}': hfdiff.extra_terms_first: true needs hfdiff.early_backward: true.");
             var d = c.HfDiff;
             var losses = r.Get<string?>("losses", null);
             HfDiffLossTerms terms;
@@ -146,6 +152,7 @@ public sealed record TrainingConfig
         HfDiff = HfDiff,
         ModelDirectory = modelDirectory,
         EarlyBackward = EarlyBackward,
+        ExtraTermsFirst = ExtraTermsFirst,
     };
 
     /// <summary>The loop settings: SinSR's milestone rule for the student, ResShift's warm-up (+ cosine) rule for the teacher.</summary>

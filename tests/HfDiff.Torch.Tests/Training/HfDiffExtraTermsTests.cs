@@ -186,32 +186,101 @@ public class HfDiffExtraTermsTests
             Assert.HasCount(5, whole.Values, "four image terms and the total");
             foreach (var (name, v) in whole.Values)
                 Assert.AreEqual(v, chunked.Values[name], 1e-5 * Math.Max(1, Math.Abs(v)), $"{name}: chunked {chunked.Values[name]} vs whole {v}");
-            // Biases ahead of a GroupNorm have a gradient that is zero up to rounding (norm ~1e-8 here); their relative error
-            // says nothing, so per-tensor errors are checked above 1e-4 of the global norm, and the global error over all.
-            double sqRef = 0, sqDiff = 0, worst = 0;
-            foreach (var (name, g) in whole.Grads)
-            {
-                using var d = chunked.Grads[name] - g;
-                sqRef += g.square().sum().item<float>();
-                sqDiff += d.square().sum().item<float>();
-            }
-            double global = Math.Sqrt(sqRef);
-            foreach (var (name, g) in whole.Grads)
-            {
-                if (g.norm().item<float>() < 1e-4 * global) continue;
-                double err = TensorAssert.RelL2(chunked.Grads[name], g);
-                worst = Math.Max(worst, err);
-                Assert.IsTrue(err < 1e-3, $"{name}: gradient rel L2 {err:E2} between chunked and whole-batch decode");
-            }
-            double globalErr = Math.Sqrt(sqDiff) / global;
-            Console.WriteLine($"{(staged ? "staged decoder gradient" : "decoder graph")}: {whole.Grads.Count} student gradients: global rel L2 chunked vs whole {globalErr:E2}, worst tensor above 1e-4 of the norm {worst:E2}");
-            Assert.IsTrue(globalErr < 1e-4, $"global gradient rel L2 {globalErr:E2}");
+            AssertSameGradients(whole.Grads, chunked.Grads, $"{(staged ? "staged decoder gradient" : "decoder graph")}: chunked vs whole-batch decode");
             foreach (var m in s.Frozen)
                 foreach (var (pn, p) in m.named_parameters()) Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient");
             foreach (var g in chunked.Grads.Values) g.Dispose();
         }
         foreach (var g in whole.Grads.Values) g.Dispose();
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new HfDiffLossOptions { Terms = all, ImageChunk = -1 }.Validate());
+    }
+
+    /// <summary>
+    /// Student gradients of two runs that differ only in float rounding: global rel L2 &lt; 1e-4, and &lt; 1e-3 per tensor above
+    /// 1e-4 of the global norm (biases ahead of a GroupNorm have a gradient that is zero up to rounding, norm ~1e-8 here,
+    /// whose relative error says nothing).
+    /// </summary>
+    static void AssertSameGradients(Dictionary<string, Tensor> reference, Dictionary<string, Tensor> other, string what)
+    {
+        CollectionAssert.AreEquivalent(reference.Keys.ToList(), other.Keys.ToList(), $"{what}: parameters with a gradient");
+        double sqRef = 0, sqDiff = 0, worst = 0;
+        foreach (var (name, g) in reference)
+        {
+            using var d = other[name] - g;
+            sqRef += g.square().sum().item<float>();
+            sqDiff += d.square().sum().item<float>();
+        }
+        double global = Math.Sqrt(sqRef);
+        foreach (var (name, g) in reference)
+        {
+            if (g.norm().item<float>() < 1e-4 * global) continue;
+            double err = TensorAssert.RelL2(other[name], g);
+            worst = Math.Max(worst, err);
+            Assert.IsTrue(err < 1e-3, $"{what}: {name}: gradient rel L2 {err:E2}");
+        }
+        double globalErr = Math.Sqrt(sqDiff) / global;
+        Console.WriteLine($"{what}: {reference.Count} student gradients, global rel L2 {globalErr:E2}, worst tensor above 1e-4 of the norm {worst:E2}");
+        Assert.IsNotEmpty(reference, $"{what}: no gradients to compare");
+        Assert.IsTrue(globalErr < 1e-4, $"{what}: global gradient rel L2 {globalErr:E2}");
+    }
+
+    /// <summary>
+    /// <c>extraTermsFirst</c> (extra terms before the distillation graph, hfdiff.extra_terms_first) against the plain early
+    /// order, both with every image term (HF on images, DM, VGG, LPIPS) decoded one sample at a time through the staged
+    /// decoder gradient (the lowest-memory setting): the same term values and totals up to float rounding, the same
+    /// accumulated student gradient, the four official student calls reported (the extra no-graph forward is not), extra
+    /// terms without graph, and the prediction with its graph.
+    /// </summary>
+    [TestMethod]
+    public void Compute_ExtraTermsFirst_SameValuesAndStudentGradientAsEarlyOrder()
+    {
+        using var s = new Setup();
+        var all = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips;
+        using var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 2);
+        using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2);
+        s.Student.train();
+        var loss = new SinSrDistillationLoss(s.Schedule);
+        const double scale = 0.5;
+        (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads, int StudentForwards) Run(bool first)
+        {
+            using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = all, HighFrequencyDomain = HighFrequencyLossDomain.Rgb, ImageChunk = 1 },
+                s.Networks, s.Decoder, decoderInputGradient: s.StagedDecoderGradient);
+            s.Student.zero_grad();
+            torch.random.manual_seed(3);
+            var values = new Dictionary<string, double>();
+            int forwards = 0;
+            using (var r = loss.Compute(gt, lq, (x, t, c) => { forwards++; return s.Student.Forward(x, t, c); }, new UNetLatentDenoiser(s.Teacher).AsDelegate(),
+                                        s.Vq.Encode, null, terms.Terms, earlyBackwardScale: scale, extraTermsFirst: first))
+            {
+                foreach (var (name, v) in r.ExtraTerms)
+                {
+                    values[name] = v.item<float>();
+                    if (first) Assert.IsFalse(v.requires_grad, $"{name}: computed before the distillation graph, so without graph");
+                }
+                values["total"] = r.Total.item<float>();
+                values["loss"] = r.ReferenceLoss.item<float>();
+                Assert.HasCount(4, r.StudentCalls, "the official calls only");
+                Assert.IsTrue(r.PredZStart.requires_grad, "the distillation call keeps its graph");
+                r.Total.mul(scale).backward();
+            }
+            var grads = s.Student.named_parameters().Where(p => p.parameter.grad is not null)
+                .ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone());
+            return (values, grads, forwards);
+        }
+        var early = Run(first: false);
+        var first = Run(first: true);
+        Assert.AreEqual(4, early.StudentForwards);
+        Assert.AreEqual(5, first.StudentForwards, "one more forward, without graph, for the extra terms");
+        Assert.HasCount(6, early.Values, "four image terms, the reference loss and the total");
+        Assert.AreEqual(early.Values["loss"], first.Values["loss"], 0, "the reference terms come from the same calls");
+        foreach (var (name, v) in early.Values)
+            Assert.AreEqual(v, first.Values[name], 1e-5 * Math.Max(1, Math.Abs(v)), $"{name}: extra terms first {first.Values[name]} vs early order {v}");
+        AssertSameGradients(early.Grads, first.Grads, "extra terms first vs early order");
+        foreach (var m in s.Frozen)
+            foreach (var (pn, p) in m.named_parameters()) Assert.IsNull(p.grad, $"{m.GetName()}.{pn} got a gradient");
+        foreach (var g in early.Grads.Values.Concat(first.Grads.Values)) g.Dispose();
+        Assert.ThrowsExactly<ArgumentException>(() => loss.Compute(gt, lq, (x, t, c) => s.Student.Forward(x, t, c), new UNetLatentDenoiser(s.Teacher).AsDelegate(),
+                                                                   s.Vq.Encode, null, [], extraTermsFirst: true));
     }
 
     static void FrozenModulesFreeze(params nn.Module[] modules)
@@ -263,6 +332,11 @@ public class HfDiffExtraTermsTests
             Assert.AreEqual(r.Loss.item<float>(), r.Terms["total"].item<float>(), 0f, "total = the loss the loop back-propagates");
         }
         StringAssert.StartsWith(trainer.Settings["hfdiff"], "hf+dm;");
+        Assert.IsFalse(trainer.Settings.ContainsKey("extra_terms_first"), "only in the fingerprint when on");
+        using (var first = SinSrStudentTrainer.Create(s.Student, s.Teacher, s.Vq, s.Schedule, options with { EarlyBackward = true, ExtraTermsFirst = true }, s.Networks))
+            Assert.AreEqual("true", first.Settings["extra_terms_first"]);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => SinSrStudentTrainer.Create(s.Student, s.Teacher, s.Vq, s.Schedule,
+            options with { ExtraTermsFirst = true }, s.Networks)).Message, "EarlyBackward", "extra terms first alone is refused naming what it needs");
         trainer.PrepareForTraining();
         Assert.IsFalse(s.Networks.Inn!.training);
         Assert.IsFalse(s.Networks.Dinov2!.training);

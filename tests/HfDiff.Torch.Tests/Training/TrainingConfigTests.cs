@@ -33,6 +33,10 @@ public class TrainingConfigTests
         Assert.IsFalse(Load("train:\n  lr: 1e-4\n").ToStudentOptions().EarlyBackward, "the official single backward by default");
         Assert.IsTrue(Load("hfdiff:\n  early_backward: true\n").ToStudentOptions().EarlyBackward);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  early_backward: sometimes\n"));
+        Assert.IsFalse(Load("hfdiff:\n  early_backward: true\n").ToStudentOptions().ExtraTermsFirst, "extra terms after the distillation graph by default");
+        Assert.IsTrue(Load("hfdiff:\n  early_backward: true\n  extra_terms_first: true\n").ToStudentOptions().ExtraTermsFirst);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  extra_terms_first: true\n")).Message,
+                              "hfdiff.early_backward", "extra_terms_first alone is refused naming what it needs");
         Assert.AreEqual(0, Load("train:\n  lr: 1e-4\n").HfDiff.ImageChunk, "image terms decode the whole microbatch by default");
         Assert.AreEqual(2, Load("hfdiff:\n  image_chunk: 2\n").ToStudentOptions().HfDiff.ImageChunk);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  image_chunk: -1\n"));

@@ -9,6 +9,7 @@
 using HfDiff.Torch.Pipelines;
 using HfDiff.Torch.Samplers;
 using HfDiff.Torch.Schedules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HfDiff.Torch.Losses.Distillation;
@@ -67,21 +68,37 @@ public sealed class SinSrDistillationLoss
     /// extra terms'). Every value is the same as in the reference order; gradients accumulate in another order (float
     /// rounding), and with dropout > 0 the calls would draw their masks in the other order.
     /// </param>
+    /// <param name="extraTermsFirst">
+    /// With <paramref name="earlyBackwardScale"/>: the extra terms run before the distillation call's graph exists, so their
+    /// activations (decoder, DINOv2) and the student's are never alive together. The distillation call runs once without
+    /// gradients; the extra terms see that output as a leaf (<see cref="SinSrDistillationResult.PredZStart"/>) and give
+    /// g = ∂(Σ weight · term)/∂z_0; then the call runs again with its graph, and Total carries ⟨z_0, g⟩ − ⟨z_0, g⟩.detach()
+    /// (value 0) for their gradient. Costs one more student forward. The extra terms' values come from the first run, which
+    /// equals the second up to float rounding (kernels chosen for inference); their entries in
+    /// <see cref="SinSrDistillationResult.ExtraTerms"/> have no graph. Needs a student without dropout (the two runs must agree).
+    /// </param>
     public SinSrDistillationResult Compute(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
                                            INoiseSource? noise = null, IReadOnlyList<DistillationExtraTerm>? extraTerms = null,
-                                           double? earlyBackwardScale = null)
+                                           double? earlyBackwardScale = null, bool extraTermsFirst = false)
     {
         CheckArguments(gt, lq, student, teacher, encoder, extraTerms);
         if (earlyBackwardScale is double s && (!(s > 0) || double.IsInfinity(s)))
             throw new ArgumentOutOfRangeException(nameof(earlyBackwardScale), s, "The early-backward scale must be finite and > 0.");
+        if (extraTermsFirst && earlyBackwardScale is null)
+            throw new ArgumentException("extraTermsFirst needs the early-backward order (earlyBackwardScale).", nameof(extraTermsFirst));
         using var scope = NewDisposeScope();
         var latents = SampleLatents(gt, lq, encoder, noise);
         var chain = RunTeacherChain(latents.ZT, latents.ZY, lq, teacher);
         var students = new StudentCaller(Schedule, student, lq, ResShiftSchedule.TimestepTensor(StudentTimestep, gt.shape[0], latents.ZY.device));
+        PrecomputedExtraTerms? precomputed = null;
+        Action<EarlyTerms>? beforeDistillation = extraTermsFirst && extraTerms is { Count: > 0 }
+            ? early => precomputed = PrecomputeExtraTerms(gt, lq, latents, chain, students, early, extraTerms)
+            : null;
         var terms = earlyBackwardScale is double scale
-            ? ReferenceTermsEarlyBackward(students, latents.ZT, chain.ZStart, latents.ZStartGt, scale)
+            ? ReferenceTermsEarlyBackward(students, latents.ZT, chain.ZStart, latents.ZStartGt, scale, beforeDistillation)
             : ReferenceTerms(students, latents.ZT, chain.ZStart, latents.ZStartGt);
         var result = CollectResult(gt, lq, latents, chain, students.Calls, terms);
+        if (precomputed is not null) return AddPrecomputedExtraTerms(result, precomputed);
         return extraTerms is null || extraTerms.Count == 0 ? result : AddExtraTerms(result, extraTerms);
     }
 
@@ -185,7 +202,9 @@ public sealed class SinSrDistillationLoss
     /// (mean × weight × <paramref name="scale"/>) and detached at once, then the distillation term, which keeps its graph.
     /// The sum is formed as in <see cref="ReferenceTerms"/>, so every value is bit-identical to it.
     /// </summary>
-    ReferenceLossTerms ReferenceTermsEarlyBackward(StudentCaller students, Tensor zT, Tensor zStartTeacher, Tensor zStartGt, double scale)
+    /// <param name="beforeDistillation">Called with the early terms before the distillation call.</param>
+    ReferenceLossTerms ReferenceTermsEarlyBackward(StudentCaller students, Tensor zT, Tensor zStartTeacher, Tensor zStartGt, double scale,
+                                                   Action<EarlyTerms>? beforeDistillation = null)
     {
         Tensor? lossXT = null, weightedXT = null;
         if (Options.LearnXT)
@@ -205,22 +224,70 @@ public sealed class SinSrDistillationLoss
             lossGt = withGraph.detach();
         }
 
-        var lossMse = DistillationTerm(students, zT, zStartTeacher);
+        var early = new EarlyTerms(lossXT, weightedXT, lossGt);
+        beforeDistillation?.Invoke(early);
+        return SumTerms(DistillationTerm(students, zT, zStartTeacher), early);
+    }
+
+    /// <summary>The per-sample loss of the early order, summed as in <see cref="ReferenceTerms"/>: mse + weighted mse_xT +
+    /// mse_gt · finetune_use_gt.</summary>
+    ReferenceLossTerms SumTerms(Tensor lossMse, EarlyTerms early)
+    {
         var loss = lossMse.alias();
-        if (weightedXT is not null) loss = loss + weightedXT;
-        if (lossGt is not null) loss = loss + lossGt * Options.FinetuneUseGt;
-        return new ReferenceLossTerms(lossMse, lossXT, lossGt, loss, loss.mean());
+        if (early.WeightedMseXT is not null) loss = loss + early.WeightedMseXT;
+        if (early.MseGt is not null) loss = loss + early.MseGt * Options.FinetuneUseGt;
+        return new ReferenceLossTerms(lossMse, early.MseXT, early.MseGt, loss, loss.mean());
     }
 
     /// <summary>Eq. (9): mean((z_0^teacher − S(z_T, T−1))²), START_X target; weighted by weight_loss_mse[t] only for
     /// WEIGHTED_MSE, then by the distillation weight.</summary>
-    Tensor DistillationTerm(StudentCaller students, Tensor zT, Tensor zStartTeacher)
+    Tensor DistillationTerm(StudentCaller students, Tensor zT, Tensor zStartTeacher) =>
+        DistillationMse(students.Call(SinSrStudentCallRole.PredictFromPrior, zT, students.TStudent, withGrad: true), students.TStudent, zStartTeacher);
+
+    Tensor DistillationMse(Tensor out0, Tensor tStudent, Tensor zStartTeacher)
     {
-        var out0 = students.Call(SinSrStudentCallRole.PredictFromPrior, zT, students.TStudent, withGrad: true);
         var lossMse = MeanFlat((zStartTeacher - out0).square());
-        if (Schedule.Options.WeightedMse) lossMse = lossMse * ResShiftSchedule.Extract(Schedule.WeightLossMse, students.TStudent, 1);
+        if (Schedule.Options.WeightedMse) lossMse = lossMse * ResShiftSchedule.Extract(Schedule.WeightLossMse, tStudent, 1);
         if (Options.DistillWeight != 1.0) lossMse = lossMse * Options.DistillWeight;
         return lossMse;
+    }
+
+    /// <summary>
+    /// <c>extraTermsFirst</c>: the distillation call without graph (not recorded), then every extra term on a result whose
+    /// <see cref="SinSrDistillationResult.PredZStart"/> is that output as a leaf and whose reference terms are the early terms
+    /// plus the distillation term of that output (no graph). Returns the values (detached) and g = ∂(Σ weight · term)/∂z_0.
+    /// Everything else it made is freed before the distillation call builds its graph.
+    /// </summary>
+    PrecomputedExtraTerms PrecomputeExtraTerms(Tensor gt, Tensor lq, Latents latents, TeacherChain chain, StudentCaller students,
+                                               EarlyTerms early, IReadOnlyList<DistillationExtraTerm> extraTerms)
+    {
+        using var scope = NewDisposeScope();
+        var (input, output) = students.Preview(SinSrStudentCallRole.PredictFromPrior, latents.ZT, students.TStudent);
+        var leaf = output.detach().requires_grad_(true);
+        ReferenceLossTerms terms;
+        using (no_grad()) terms = SumTerms(DistillationMse(leaf, students.TStudent, chain.ZStart), early);
+        var calls = students.Calls.Select(c => c with { Input = c.Input.alias(), Timesteps = c.Timesteps.alias(), Output = c.Output.alias() })
+            .Append(new SinSrStudentCall(SinSrStudentCallRole.PredictFromPrior, input, students.TStudent.alias(), leaf, WithGrad: true));
+        using var provisional = new SinSrDistillationResult
+        {
+            Gt = gt.alias(), Lq = lq.alias(), ZY = latents.ZY.alias(), ZStartGt = latents.ZStartGt.alias(), Noise = latents.Noise.alias(),
+            ZT = latents.ZT.alias(), TeacherTimesteps = _teacherSampler.Timesteps, TeacherPredX0 = chain.PredX0.alias(),
+            TeacherStates = chain.States.alias(), ZStartTeacher = chain.ZStart.alias(), StudentTimestep = StudentTimestep,
+            StudentCalls = calls.OrderBy(c => c.Role).ToList(),
+            LossMse = terms.Mse, LossMseXT = terms.MseXT?.alias(), LossMseGt = terms.MseGt?.alias(), LossPerSample = terms.PerSample,
+            ReferenceLoss = terms.Mean,
+        };
+        provisional.Total = provisional.ReferenceLoss.alias();
+        var values = new List<(DistillationExtraTerm Term, Tensor Value)>();
+        Tensor? weighted = null;
+        foreach (var term in extraTerms)
+        {
+            var value = ExtraTermValue(term, provisional);
+            values.Add((term, value.detach().MoveToOuterDisposeScope()));
+            if (term.Weight > 0 && value.requires_grad) weighted = weighted is null ? value * term.Weight : weighted + value * term.Weight;
+        }
+        var gradient = weighted is null ? null : torch.autograd.grad([weighted], [leaf])[0];
+        return new PrecomputedExtraTerms(values, gradient?.MoveToOuterDisposeScope());
     }
 
     /// <summary>Learning the inverse x_0 → x_T: mean((z_T − S(z_0^teacher, 0))²), before its weight.</summary>
@@ -282,10 +349,7 @@ public sealed class SinSrDistillationLoss
             var total = result.ReferenceLoss.alias();
             foreach (var term in extraTerms)
             {
-                var value = term.Compute(result) ?? throw new InvalidOperationException($"Extra term '{term.Name}' returned null.");
-                if (value.numel() != 1)
-                    throw new InvalidOperationException($"Extra term '{term.Name}' must return a scalar; got shape [{string.Join(", ", value.shape)}].");
-                value = value.reshape(Array.Empty<long>());
+                var value = ExtraTermValue(term, result);
                 result.AddExtraTerm(term.Name, value.MoveToOuterDisposeScope());
                 total = total + value * term.Weight;
             }
@@ -298,6 +362,43 @@ public sealed class SinSrDistillationLoss
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The values <see cref="PrecomputeExtraTerms"/> found, weighted into the total as <see cref="AddExtraTerms"/>
+    /// does, plus ⟨z_0, g⟩ − ⟨z_0, g⟩.detach() (exactly 0) to carry their gradient through the distillation call's graph.</summary>
+    static SinSrDistillationResult AddPrecomputedExtraTerms(SinSrDistillationResult result, PrecomputedExtraTerms precomputed)
+    {
+        try
+        {
+            var total = result.ReferenceLoss.alias();
+            foreach (var (term, value) in precomputed.Values)
+            {
+                result.AddExtraTerm(term.Name, value.MoveToOuterDisposeScope());
+                total = total + value * term.Weight;
+            }
+            if (precomputed.Gradient is not null)
+            {
+                var surrogate = (result.PredZStart * precomputed.Gradient).sum();
+                total = total + (surrogate - surrogate.detach());
+            }
+            result.Total.Dispose();
+            result.Total = total.MoveToOuterDisposeScope();
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One extra term's value, checked to be a scalar and returned 0-dim.</summary>
+    static Tensor ExtraTermValue(DistillationExtraTerm term, SinSrDistillationResult result)
+    {
+        var value = term.Compute(result) ?? throw new InvalidOperationException($"Extra term '{term.Name}' returned null.");
+        if (value.numel() != 1)
+            throw new InvalidOperationException($"Extra term '{term.Name}' must return a scalar; got shape [{string.Join(", ", value.shape)}].");
+        return value.reshape(Array.Empty<long>());
     }
 
     static Tensor CheckedCall(LatentDenoiser net, Tensor input, Tensor t, Tensor lq, SinSrStudentCallRole role)
@@ -330,6 +431,13 @@ public sealed class SinSrDistillationLoss
     /// <summary>The per-sample terms (null when the options skip them), their weighted sum and its batch mean.</summary>
     sealed record ReferenceLossTerms(Tensor Mse, Tensor? MseXT, Tensor? MseGt, Tensor PerSample, Tensor Mean);
 
+    /// <summary>The early order's detached inverse and consistency terms (null when the options skip them); WeightedMseXT is
+    /// mse_xT times its weight.</summary>
+    sealed record EarlyTerms(Tensor? MseXT, Tensor? WeightedMseXT, Tensor? MseGt);
+
+    /// <summary>The extra terms' values (no graph) and g = ∂(Σ weight · term)/∂z_0 (null when no term has a gradient).</summary>
+    sealed record PrecomputedExtraTerms(IReadOnlyList<(DistillationExtraTerm Term, Tensor Value)> Values, Tensor? Gradient);
+
     /// <summary>The student forwards of one batch, recorded in call order.</summary>
     sealed class StudentCaller(ResShiftSchedule schedule, LatentDenoiser student, Tensor lq, Tensor tStudent)
     {
@@ -351,6 +459,13 @@ public sealed class SinSrDistillationLoss
             else using (no_grad()) output = CheckedCall(student, input, tModel, lq, role);
             Calls.Add(new SinSrStudentCall(role, input, tModel.alias(), output, withGrad));   // own handle per call
             return output;
+        }
+
+        /// <summary>The same call without gradients and without recording it: (scaled input, output).</summary>
+        public (Tensor Input, Tensor Output) Preview(SinSrStudentCallRole role, Tensor x, Tensor tModel)
+        {
+            var input = schedule.ScaleInput(x, TStudent);
+            using (no_grad()) return (input, CheckedCall(student, input, tModel, lq, role));
         }
     }
 }
