@@ -26,10 +26,24 @@ public class BenchCommandTests
         Assert.AreEqual(0, exit, err + output);
         StringAssert.Contains(output, "[fp32]");
         StringAssert.Contains(output, "[bf16]");
-        StringAssert.Contains(output, "x the first precision's speed");
+        StringAssert.Contains(output, "x the first configuration's speed");
         var (bad, _, badErr) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--runs", "1", "--precision", "fp32,fp8");
         Assert.AreEqual(2, bad);
         StringAssert.Contains(badErr, "--precision");
+    }
+
+    /// <summary>Both VQGAN layouts are timed in one run, the second with its speed ratio; an unknown layout is a usage error.</summary>
+    [TestMethod]
+    public void BenchSr_TwoLayouts_TimesBothInOneRun()
+    {
+        var (exit, output, err) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--lr-size", "32", "--runs", "1", "--layout", "nchw,channels-last");
+        Assert.AreEqual(0, exit, err + output);
+        StringAssert.Contains(output, "[fp32, nchw]");
+        StringAssert.Contains(output, "[fp32, channels-last]");
+        StringAssert.Contains(output, "x the first configuration's speed");
+        var (bad, _, badErr) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--runs", "1", "--layout", "nhwc");
+        Assert.AreEqual(2, bad);
+        StringAssert.Contains(badErr, "--layout");
     }
 
     [TestMethod]

@@ -95,8 +95,13 @@ internal static partial class BenchCommand
             DefaultValueFactory = _ => 0,
         };
         var batchSize = new Option<int>("--batch-size") { Description = "Batch size of the --throughput comparison.", DefaultValueFactory = _ => 4 };
+        var layout = new Option<string>("--layout")
+        {
+            Description = "Memory layout of the VQGAN's maps: nchw, channels-last (SuperResolverOptions.ChannelsLastAutoencoder), or both comma-separated, timed one after the other.",
+            DefaultValueFactory = _ => "nchw",
+        };
         var cmd = new Command("sr", "Time SR inference (encode, UNet, decode) with random weights of the chosen architecture; no checkpoints needed.")
-            { arch, lrSize, steps, runs, threads, device, precision, throughput, batchSize };
+            { arch, lrSize, steps, runs, threads, device, precision, throughput, batchSize, layout };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -107,24 +112,33 @@ internal static partial class BenchCommand
             var precisions = parse.GetValue(precision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(UpscaleCommand.ParsePrecision).ToList();
             if (precisions.Count == 0) throw new CliUsageException("--precision names no precision.");
+            var layouts = parse.GetValue(layout)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l switch { "nchw" => false, "channels-last" or "channels_last" => true, _ => throw new CliUsageException($"--layout entries must be nchw or channels-last; got '{l}'.") })
+                .ToList();
+            if (layouts.Count == 0) throw new CliUsageException("--layout names no layout.");
             double? first = null;
             int nThroughput = parse.GetValue(throughput), batch = parse.GetValue(batchSize);
             if (nThroughput < 0) throw new CliUsageException($"--throughput must be >= 0; got {nThroughput}.");
             if (batch < 1) throw new CliUsageException($"--batch-size must be >= 1; got {batch}.");
             foreach (var p in precisions)
+            foreach (var channelsLast in layouts)
             {
-                var options = new SuperResolverOptions { Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)!, Precision = p };
+                var options = new SuperResolverOptions
+                {
+                    Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)!, Precision = p, ChannelsLastAutoencoder = channelsLast,
+                };
+                var label = $"[{InferencePrecisions.Name(p)}{(layouts.Count > 1 || channelsLast ? channelsLast ? ", channels-last" : ", nchw" : "")}]";
                 if (nThroughput > 0)
                 {
                     using var resolver = SuperResolver.WithRandomWeights(options with { Steps = parse.GetValue(steps), BatchSize = batch });
-                    Console.WriteLine($"[{InferencePrecisions.Name(p)}] {SrThroughputBenchmark.Run(resolver, n, nThroughput, batch, r)}");
+                    Console.WriteLine($"{label} {SrThroughputBenchmark.Run(resolver, n, nThroughput, batch, r)}");
                     continue;
                 }
                 var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
-                Console.WriteLine($"[{InferencePrecisions.Name(p)}] {result}");
+                Console.WriteLine($"{label} {result}");
                 var total = result.Total.MedianMs;
                 Console.WriteLine(first is double f
-                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"total: {total:F0} ms ({f / total:F2}x the first precision's speed)")
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"total: {total:F0} ms ({f / total:F2}x the first configuration's speed)")
                     : $"total: {total:F0} ms");
                 first ??= total;
             }
