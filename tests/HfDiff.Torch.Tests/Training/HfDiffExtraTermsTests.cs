@@ -70,6 +70,9 @@ public class HfDiffExtraTermsTests
             return gs / scale;
         };
 
+        /// <summary>The first n samples of the fixture's distillation batch (gt, lq).</summary>
+        public (Tensor Gt, Tensor Lq) FirstSamples(int n) => (Fx.SourceIo["distill.gt"].narrow(0, 0, n), Fx.SourceIo["distill.lq"].narrow(0, 0, n));
+
         public IEnumerable<nn.Module> Frozen => [Teacher, Vq, Networks.Inn!, Networks.Dinov2!, Networks.Vgg!, Networks.Lpips!];
 
         public void Dispose()
@@ -79,6 +82,9 @@ public class HfDiffExtraTermsTests
             Fx.Dispose();
         }
     }
+
+    /// <summary>Every image-capable term: HF (on images where a test sets it), DM, VGG, LPIPS.</summary>
+    const HfDiffLossTerms AllTerms = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips;
 
     static DinoVisionTransformer TinyDinov2()
     {
@@ -157,9 +163,10 @@ public class HfDiffExtraTermsTests
     public void Compute_ImageChunk_SameValuesAndStudentGradientAsWholeBatchDecode()
     {
         using var s = new Setup();
-        var all = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips;
-        using var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 2);
-        using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2);
+        var all = AllTerms;
+        var (gt, lq) = s.FirstSamples(2);
+        using var gtScope = gt;
+        using var lqScope = lq;
         s.Student.train();
         var loss = new SinSrDistillationLoss(s.Schedule);
         (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads) Run(int chunk, bool staged = false)
@@ -235,9 +242,10 @@ public class HfDiffExtraTermsTests
     public void Compute_ExtraTermsFirst_SameValuesAndStudentGradientAsEarlyOrder()
     {
         using var s = new Setup();
-        var all = HfDiffLossTerms.HighFrequency | HfDiffLossTerms.DistributionMatching | HfDiffLossTerms.VggPerceptual | HfDiffLossTerms.Lpips;
-        using var gt = s.Fx.SourceIo["distill.gt"].narrow(0, 0, 2);
-        using var lq = s.Fx.SourceIo["distill.lq"].narrow(0, 0, 2);
+        var all = AllTerms;
+        var (gt, lq) = s.FirstSamples(2);
+        using var gtScope = gt;
+        using var lqScope = lq;
         s.Student.train();
         var loss = new SinSrDistillationLoss(s.Schedule);
         const double scale = 0.5;

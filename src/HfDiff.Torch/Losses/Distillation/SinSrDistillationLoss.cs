@@ -98,8 +98,7 @@ public sealed class SinSrDistillationLoss
             ? ReferenceTermsEarlyBackward(students, latents.ZT, chain.ZStart, latents.ZStartGt, scale, beforeDistillation)
             : ReferenceTerms(students, latents.ZT, chain.ZStart, latents.ZStartGt);
         var result = CollectResult(gt, lq, latents, chain, students.Calls, terms);
-        if (precomputed is not null) return AddPrecomputedExtraTerms(result, precomputed);
-        return extraTerms is null || extraTerms.Count == 0 ? result : AddExtraTerms(result, extraTerms);
+        return extraTerms is null || extraTerms.Count == 0 ? result : AddExtraTerms(result, extraTerms, precomputed);
     }
 
     static void CheckArguments(Tensor gt, Tensor lq, LatentDenoiser student, LatentDenoiser teacher, LatentEncoder encoder,
@@ -278,12 +277,12 @@ public sealed class SinSrDistillationLoss
             ReferenceLoss = terms.Mean,
         };
         provisional.Total = provisional.ReferenceLoss.alias();
-        var values = new List<(DistillationExtraTerm Term, Tensor Value)>();
+        var values = new List<Tensor>();
         Tensor? weighted = null;
         foreach (var term in extraTerms)
         {
             var value = ExtraTermValue(term, provisional);
-            values.Add((term, value.detach().MoveToOuterDisposeScope()));
+            values.Add(value.detach().MoveToOuterDisposeScope());
             if (term.Weight > 0 && value.requires_grad) weighted = weighted is null ? value * term.Weight : weighted + value * term.Weight;
         }
         var gradient = weighted is null ? null : torch.autograd.grad([weighted], [leaf])[0];
@@ -341,44 +340,23 @@ public sealed class SinSrDistillationLoss
     }
 
     /// <summary>Adds each extra term's value (checked to be a scalar) times its weight to the total; disposes the result if
-    /// a term fails.</summary>
-    static SinSrDistillationResult AddExtraTerms(SinSrDistillationResult result, IReadOnlyList<DistillationExtraTerm> extraTerms)
+    /// a term fails. With <paramref name="precomputed"/> (<c>extraTermsFirst</c>) its values are used instead, and the total
+    /// also gets ⟨z_0, g⟩ − ⟨z_0, g⟩.detach() (exactly 0) to carry their gradient through the distillation call's graph.</summary>
+    static SinSrDistillationResult AddExtraTerms(SinSrDistillationResult result, IReadOnlyList<DistillationExtraTerm> extraTerms,
+                                                 PrecomputedExtraTerms? precomputed = null)
     {
         try
         {
             var total = result.ReferenceLoss.alias();
-            foreach (var term in extraTerms)
+            for (int i = 0; i < extraTerms.Count; i++)
             {
-                var value = ExtraTermValue(term, result);
-                result.AddExtraTerm(term.Name, value.MoveToOuterDisposeScope());
-                total = total + value * term.Weight;
+                var value = precomputed?.Values[i] ?? ExtraTermValue(extraTerms[i], result);
+                result.AddExtraTerm(extraTerms[i].Name, value.MoveToOuterDisposeScope());
+                total = total + value * extraTerms[i].Weight;
             }
-            result.Total.Dispose();
-            result.Total = total.MoveToOuterDisposeScope();
-            return result;
-        }
-        catch
-        {
-            result.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>The values <see cref="PrecomputeExtraTerms"/> found, weighted into the total as <see cref="AddExtraTerms"/>
-    /// does, plus ⟨z_0, g⟩ − ⟨z_0, g⟩.detach() (exactly 0) to carry their gradient through the distillation call's graph.</summary>
-    static SinSrDistillationResult AddPrecomputedExtraTerms(SinSrDistillationResult result, PrecomputedExtraTerms precomputed)
-    {
-        try
-        {
-            var total = result.ReferenceLoss.alias();
-            foreach (var (term, value) in precomputed.Values)
+            if (precomputed?.Gradient is { } g)
             {
-                result.AddExtraTerm(term.Name, value.MoveToOuterDisposeScope());
-                total = total + value * term.Weight;
-            }
-            if (precomputed.Gradient is not null)
-            {
-                var surrogate = (result.PredZStart * precomputed.Gradient).sum();
+                var surrogate = (result.PredZStart * g).sum();
                 total = total + (surrogate - surrogate.detach());
             }
             result.Total.Dispose();
@@ -435,8 +413,9 @@ public sealed class SinSrDistillationLoss
     /// mse_xT times its weight.</summary>
     sealed record EarlyTerms(Tensor? MseXT, Tensor? WeightedMseXT, Tensor? MseGt);
 
-    /// <summary>The extra terms' values (no graph) and g = ∂(Σ weight · term)/∂z_0 (null when no term has a gradient).</summary>
-    sealed record PrecomputedExtraTerms(IReadOnlyList<(DistillationExtraTerm Term, Tensor Value)> Values, Tensor? Gradient);
+    /// <summary>The extra terms' values in their order (no graph) and g = ∂(Σ weight · term)/∂z_0 (null when no term has a
+    /// gradient).</summary>
+    sealed record PrecomputedExtraTerms(IReadOnlyList<Tensor> Values, Tensor? Gradient);
 
     /// <summary>The student forwards of one batch, recorded in call order.</summary>
     sealed class StudentCaller(ResShiftSchedule schedule, LatentDenoiser student, Tensor lq, Tensor tStudent)
