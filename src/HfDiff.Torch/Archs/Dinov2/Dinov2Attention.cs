@@ -37,7 +37,11 @@ public sealed class Dinov2Attention : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], n = x.shape[1], c = x.shape[2];
         var t = qkv.forward(x).reshape(b, n, 3, _numHeads, c / _numHeads).permute(2, 0, 3, 1, 4);
-        var q = t[0] * _scale;
+        // An explicit Scalar kept alive across the native call (not the implicit temporary of t[0] * _scale): TorchSharp 0.107
+        // lets a garbage collection free an implicit Scalar while libtorch reads it (docs/TORCHSHARP-SCALAR-RACE.md); this
+        // line failed that way once in CI with "Unknown scalar type".
+        using var scale = _scale.ToScalar();
+        var q = t[0].mul(scale);
         var k = t[1];
         var v = t[2];
         // Explicit softmax attention as in the fixture's reference commit (same math as scaled_dot_product_attention).
