@@ -46,6 +46,23 @@ public class BenchCommandTests
         StringAssert.Contains(badErr, "--layout");
     }
 
+    /// <summary>A tiled input names its tile count (128 LR in tiles of 64, stride 56: starts 0, 56, 64 → 3 × 3); --warmup 0 is
+    /// reported as such; a negative warm-up and a tile smaller than the network's input multiple are one-line errors.</summary>
+    [TestMethod]
+    public void BenchSr_Tiled_NamesTileCountAndWarmup()
+    {
+        var (exit, output, err) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--lr-size", "128", "--runs", "1", "--tile", "64", "--warmup", "0");
+        Assert.AreEqual(0, exit, err + output);
+        StringAssert.Contains(output, "9 tiles of 64 (stride 56) per image");
+        StringAssert.Contains(output, "1 run(s) (+0 warm-up)");
+        var (bad, _, badErr) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--runs", "1", "--warmup", "-1");
+        Assert.AreEqual(2, bad);
+        StringAssert.Contains(badErr, "--warmup");
+        var (small, _, smallErr) = Run("bench", "sr", "--arch", "hfdiff-tiny", "--runs", "1", "--tile", "32");
+        Assert.AreNotEqual(0, small);
+        StringAssert.Contains(smallErr, "--tile must be >= 64");
+    }
+
     [TestMethod]
     public void BenchLosses_TinySize_TimesEveryLoss()
     {

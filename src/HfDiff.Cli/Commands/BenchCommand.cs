@@ -100,8 +100,11 @@ internal static partial class BenchCommand
             Description = "Memory layout of the VQGAN's maps: nchw, channels-last (SuperResolverOptions.ChannelsLastAutoencoder), or both comma-separated, timed one after the other.",
             DefaultValueFactory = _ => "nchw",
         };
+        var tile = new Option<int?>("--tile") { Description = "LR tile size (as upscale --tile): an input larger than it is super-resolved in overlapping tiles, and the stage times are summed over them." };
+        var tileStride = new Option<int?>("--tile-stride") { Description = "LR tile stride (as upscale --tile-stride); default 7/8 of --tile." };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs before the timed ones (oneDNN builds its kernels on the first call).", DefaultValueFactory = _ => 1 };
         var cmd = new Command("sr", "Time SR inference (encode, UNet, decode) with random weights of the chosen architecture; no checkpoints needed.")
-            { arch, lrSize, steps, runs, threads, device, precision, throughput, batchSize, layout };
+            { arch, lrSize, steps, runs, threads, device, precision, throughput, batchSize, layout, tile, tileStride, warmup };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -120,12 +123,15 @@ internal static partial class BenchCommand
             int nThroughput = parse.GetValue(throughput), batch = parse.GetValue(batchSize);
             if (nThroughput < 0) throw new CliUsageException($"--throughput must be >= 0; got {nThroughput}.");
             if (batch < 1) throw new CliUsageException($"--batch-size must be >= 1; got {batch}.");
+            int warmupRuns = parse.GetValue(warmup);
+            if (warmupRuns < 0) throw new CliUsageException($"--warmup must be >= 0; got {warmupRuns}.");
             foreach (var p in precisions)
             foreach (var channelsLast in layouts)
             {
                 var options = new SuperResolverOptions
                 {
                     Config = name == "full" ? "sinsr" : name, Device = parse.GetValue(device)!, Precision = p, ChannelsLastAutoencoder = channelsLast,
+                    TileSize = parse.GetValue(tile), TileStride = parse.GetValue(tileStride),
                 };
                 var label = $"[{InferencePrecisions.Name(p)}{(layouts.Count > 1 || channelsLast ? channelsLast ? ", channels-last" : ", nchw" : "")}]";
                 if (nThroughput > 0)
@@ -134,7 +140,13 @@ internal static partial class BenchCommand
                     Console.WriteLine($"{label} {SrThroughputBenchmark.Run(resolver, n, nThroughput, batch, r)}");
                     continue;
                 }
-                var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true);
+                if (parse.GetValue(tile) is int t && n > t)
+                {
+                    var (size, stride) = SuperResolver.Tiles(options, bundled: false);
+                    int perAxis = LatentSrPipeline.TileStarts(n, size, stride).Count;
+                    Console.WriteLine($"{label} {perAxis * perAxis} tiles of {size} (stride {stride}) per image");
+                }
+                var result = SrBenchmark.Run(options, n, parse.GetValue(steps), r, randomWeights: true, warmupRuns: warmupRuns);
                 Console.WriteLine($"{label} {result}");
                 var total = result.Total.MedianMs;
                 Console.WriteLine(first is double f

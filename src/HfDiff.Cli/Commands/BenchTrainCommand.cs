@@ -59,10 +59,15 @@ internal static partial class BenchCommand
         {
             Description = "hfdiff.image_chunk for the image terms (dm, vgg, lpips): decode with gradients this many samples at a time (0 = the whole microbatch).",
         };
+        var termPrecisions = new Option<string>("--term-precision")
+        {
+            Description = "hfdiff.term_precision of the image terms' decode and DINOv2: fp32, bf16, or both comma-separated, timed one after the other.",
+            DefaultValueFactory = _ => "fp32",
+        };
         var threads = ThreadsOption();
         var cmd = new Command("train",
             "Time one training iteration (student: teacher chain / student forward / losses / backward / optimizer; teacher likewise) with random weights.")
-            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, extraTermsFirst, imageChunk, threads };
+            { arch, gtSize, batch, microbatches, kinds, iterations, warmup, losses, earlyBackward, extraTermsFirst, imageChunk, termPrecisions, threads };
         cmd.SetAction(parse =>
         {
             ApplyThreads(parse.GetValue(threads));
@@ -85,6 +90,10 @@ internal static partial class BenchCommand
             if (first && !early) throw new CliUsageException("--extra-terms-first needs --early-backward.");
             int chunk = parse.GetValue(imageChunk);
             if (chunk < 0) throw new CliUsageException($"--image-chunk must be >= 0; got {chunk}.");
+            var precisions = parse.GetValue(termPrecisions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => p switch { "fp32" => HfDiffTermPrecision.Fp32, "bf16" => HfDiffTermPrecision.Bf16, _ => throw new CliUsageException($"--term-precision entries must be fp32 or bf16; got '{p}'.") })
+                .ToList();
+            if (precisions.Count == 0) throw new CliUsageException("--term-precision names no precision.");
             var kind = parse.GetValue(kinds)!;
             if (kind is not ("student" or "teacher" or "both")) throw new CliUsageException($"--kind must be student, teacher or both; got '{kind}'.");
             var name = parse.GetValue(arch)!;
@@ -107,6 +116,7 @@ internal static partial class BenchCommand
             {
                 var schedule = new ResShiftSchedule(studentConfig.Diffusion);
                 foreach (var terms in lossSets)
+                foreach (var precision in terms == HfDiffLossTerms.None ? [HfDiffTermPrecision.Fp32] : precisions)
                 foreach (var m in micro)
                 {
                     bool reset = ProcessMemory.TryResetPeak();
@@ -117,17 +127,18 @@ internal static partial class BenchCommand
                     var clock = new StageClock();
                     var teacherNet = new UNetLatentDenoiser(teacher).AsDelegate();
                     // The extra terms' networks (and the image terms' gradient-enabled decode) count as "losses".
-                    using var extra = terms == HfDiffLossTerms.None ? null : new HfDiffExtraTerms(new HfDiffLossOptions { Terms = terms, ImageChunk = chunk }, new HfDiffLossNetworks
+                    using var decoder = new ImageTermDecoder(vq, schedule.Options.ScaleFactor, precision);
+                    using var extra = terms == HfDiffLossTerms.None ? null : new HfDiffExtraTerms(new HfDiffLossOptions { Terms = terms, ImageChunk = chunk, TermPrecision = precision }, new HfDiffLossNetworks
                     {
                         Inn = terms.HasFlag(HfDiffLossTerms.HighFrequency) ? new HfDiffInnFeatureExtractor() : null,
                         Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
                         Vgg = terms.HasFlag(HfDiffLossTerms.VggPerceptual) ? new Vgg16Features() : null,
-                    }, z => vq.Decode(z), ownsNetworks: true, decoderInputGradient: (z, g) => vq.DecodeInputGradient(z, g));
+                    }, decoder.AsDecoder(), ownsNetworks: true, decoderInputGradient: decoder.AsInputGradient());
                     var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [], EarlyBackward = early, ExtraTermsFirst = first };
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
                         clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);
                     var row = RunIterations(trainer, gt, lq, b, m, warm, its, clock, reset);
-                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}{(first ? " (extra terms first)" : "")}{(chunk > 0 ? $" (image chunk {chunk})" : "")}, microbatch {m}: {row}");
+                    Console.WriteLine($"student  {HfDiffAblation.Format(terms)}{(early ? " (early backward)" : "")}{(first ? " (extra terms first)" : "")}{(chunk > 0 ? $" (image chunk {chunk})" : "")}{(precision != HfDiffTermPrecision.Fp32 ? " (bf16 terms)" : "")}, microbatch {m}: {row}");
                 }
             }
             if (kind is "teacher" or "both")

@@ -47,9 +47,13 @@ public sealed class DistributionMatchingLoss
     public Tensor Embed(Tensor images)
     {
         using var scope = torch.NewDisposeScope();
-        using var features = _dino.ForwardFeatures(_preprocessor.Prepare(images));
+        var x = _preprocessor.Prepare(images);
+        // A bf16 network (reduced-precision training terms): the resize runs in the images' dtype, the network in its own,
+        // and the embeddings come back in the images' dtype for the divergence.
+        var type = _dino.ParameterType;
+        using var features = _dino.ForwardFeatures(x.dtype == type ? x : x.to_type(type));
         var e = Options.Embedding == Dinov2EmbeddingKind.ClassToken ? features.XNormClsToken.alias() : features.XNormPatchTokens.mean([1]);
-        return e.MoveToOuterDisposeScope();
+        return (e.dtype == images.dtype ? e : e.to_type(images.dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Scalar loss for SR and GT batches of the same shape.</summary>

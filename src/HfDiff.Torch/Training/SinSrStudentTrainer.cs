@@ -25,6 +25,7 @@ namespace HfDiff.Torch.Training;
 public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
 {
     HfDiffExtraTerms? _ownedTerms;
+    ImageTermDecoder? _ownedDecoder;
     readonly LatentDenoiser _studentForward, _teacher;
     readonly LatentEncoder _encoder;
     readonly IReadOnlyList<nn.Module> _frozen;
@@ -76,7 +77,8 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         if (Options.HfDiff.Terms != HfDiffLossTerms.None)
             ((Dictionary<string, string>)Settings)["hfdiff"] = string.Create(CultureInfo.InvariantCulture,
                 $"{HfDiffAblation.Format(Options.HfDiff.Terms)};hf_domain={Options.HfDiff.HighFrequencyDomain};dinov2={Options.HfDiff.Dinov2Model};dm_temperature={Options.HfDiff.DistributionMatchingTemperature:R};lpips_net={Options.HfDiff.LpipsNet}")
-                + (Options.HfDiff.ImageChunk > 0 ? string.Create(CultureInfo.InvariantCulture, $";image_chunk={Options.HfDiff.ImageChunk}") : "");
+                + (Options.HfDiff.ImageChunk > 0 ? string.Create(CultureInfo.InvariantCulture, $";image_chunk={Options.HfDiff.ImageChunk}") : "")
+                + (Options.HfDiff.TermPrecision != HfDiffTermPrecision.Fp32 ? $";term_precision={Options.HfDiff.TermPrecision.ToString().ToLowerInvariant()}" : "");
     }
 
     /// <summary>
@@ -97,29 +99,26 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
         FrozenModules.Freeze(teacher);
         FrozenModules.Freeze(autoencoder);
         HfDiffExtraTerms? terms = null;
+        ImageTermDecoder? decoder = null;
         if (options.HfDiff.Terms != HfDiffLossTerms.None)
         {
-            double scale = schedule.Options.ScaleFactor;
-            LatentDecoder decode = z => scale == 1.0 ? autoencoder.Decode(z) : autoencoder.Decode(z / scale);
-            LatentDecoderInputGradient decodeGradient = (z, g) =>
+            decoder = new ImageTermDecoder(autoencoder, schedule.Options.ScaleFactor, options.HfDiff.TermPrecision);
+            try
             {
-                if (scale == 1.0) return autoencoder.DecodeInputGradient(z, g);
-                using var zs = z / scale;
-                using var gs = autoencoder.DecodeInputGradient(zs, g);
-                return gs / scale;
-            };
-            var device = student.parameters().First().device;
-            terms = hfDiffNetworks is not null
-                ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decode, decoderInputGradient: decodeGradient)
-                : HfDiffExtraTerms.Load(options.HfDiff, decode, Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString(), decodeGradient);
+                var device = student.parameters().First().device;
+                terms = hfDiffNetworks is not null
+                    ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decoder.AsDecoder(), decoderInputGradient: decoder.AsInputGradient())
+                    : HfDiffExtraTerms.Load(options.HfDiff, decoder.AsDecoder(), Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString(), decoder.AsInputGradient());
+            }
+            catch { decoder.Dispose(); throw; }
             options = options with { ExtraTerms = [.. options.ExtraTerms, .. terms.Terms] };
         }
         try
         {
             return new SinSrStudentTrainer(student, (x, t, lq) => student.Forward(x, t, lq), new UNetLatentDenoiser(teacher).AsDelegate(),
-                                           autoencoder.Encode, schedule, options, [teacher, autoencoder, .. terms?.Networks ?? []]) { _ownedTerms = terms };
+                                           autoencoder.Encode, schedule, options, [teacher, autoencoder, .. terms?.Networks ?? []]) { _ownedTerms = terms, _ownedDecoder = decoder };
         }
-        catch { terms?.Dispose(); throw; }
+        catch { terms?.Dispose(); decoder?.Dispose(); throw; }
     }
 
     public string Kind => "sinsr-student";
@@ -164,6 +163,8 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
     {
         _ownedTerms?.Dispose();
         _ownedTerms = null;
+        _ownedDecoder?.Dispose();
+        _ownedDecoder = null;
     }
 
     /// <summary>Trains with <paramref name="loop"/> settings (AdamW, lr schedule, EMA, checkpoints) on <paramref name="data"/>.</summary>

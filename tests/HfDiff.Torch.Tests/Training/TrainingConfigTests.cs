@@ -1,3 +1,4 @@
+using HfDiff.Torch.Training.HfDiff;
 using HfDiff.Torch.Data.SrPairs;
 using HfDiff.Torch.Training;
 
@@ -40,6 +41,9 @@ public class TrainingConfigTests
         Assert.AreEqual(0, Load("train:\n  lr: 1e-4\n").HfDiff.ImageChunk, "image terms decode the whole microbatch by default");
         Assert.AreEqual(2, Load("hfdiff:\n  image_chunk: 2\n").ToStudentOptions().HfDiff.ImageChunk);
         Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  image_chunk: -1\n"));
+        Assert.AreEqual(HfDiffTermPrecision.Fp32, Load("train:\n  lr: 1e-4\n").HfDiff.TermPrecision, "float32 terms by default");
+        Assert.AreEqual(HfDiffTermPrecision.Bf16, Load("hfdiff:\n  term_precision: bf16\n").ToStudentOptions().HfDiff.TermPrecision);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  term_precision: fp8\n")).Message, "hfdiff.term_precision");
         // hfdiff: is our own section, so a misspelt key is refused naming it (unused official train: keys are ignored).
         var typo = Assert.ThrowsExactly<InvalidDataException>(() => Load("hfdiff:\n  hf_wieght: 0.3\n"));
         StringAssert.Contains(typo.Message, "'hf_wieght'");

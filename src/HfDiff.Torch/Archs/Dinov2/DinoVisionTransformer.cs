@@ -33,6 +33,8 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
     public int PatchSize => Options.PatchSize;
     public int EmbedDim => Options.EmbedDim;
     public int Depth => Options.Depth;
+    /// <summary>The dtype of the weights (float32 unless converted, e.g. to bfloat16 for reduced-precision training terms).</summary>
+    public ScalarType ParameterType => cls_token.dtype;
 
     /// <param name="options">Architecture; defaults to ViT-B/14 as on torch hub.</param>
     /// <param name="device">Where to create the parameters (e.g. <c>meta</c> to inspect shapes without memory).</param>

@@ -98,7 +98,8 @@ public sealed class VQModelTorch : nn.Module
         using (no_grad()) quant = DecoderInput(h.detach(), forceNotQuantize);
         var x = quant.detach().requires_grad_(true);
         var y = PaddedOutputConv.Call(post_quant_conv, x);
-        var gy = decoder.InputGradient(y.detach(), upstream);
+        // A bf16 decoder (reduced-precision training terms) takes its upstream gradient in its own dtype.
+        var gy = decoder.InputGradient(y.detach(), upstream.dtype == y.dtype ? upstream : upstream.to_type(y.dtype));
         var gx = torch.autograd.grad([y], [x], [gy])[0];
         return gx.to_type(h.dtype).MoveToOuterDisposeScope();
     }

@@ -27,7 +27,8 @@ namespace HfDiff.Torch.Training.HfDiff;
 /// Image terms decode the prediction once per microbatch through the gradient-enabled <see cref="LatentDecoder"/> (not
 /// clamped, so the gradient is not cut where the decode leaves [−1, 1]); the GT side is the real GT batch in [−1, 1]
 /// (<see cref="SinSrDistillationResult.Gt"/>), computed without gradient. Every network is frozen (<c>requires_grad</c>
-/// false, eval mode), so the gradient reaches the student only.
+/// false, eval mode), so the gradient reaches the student only. With <see cref="HfDiffLossOptions.TermPrecision"/> bf16,
+/// DINOv2 is converted to bfloat16 here (the decoder's precision is <see cref="ImageTermDecoder"/>'s).
 /// </summary>
 public sealed class HfDiffExtraTerms : IDisposable
 {
@@ -92,6 +93,7 @@ public sealed class HfDiffExtraTerms : IDisposable
         if (t.HasFlag(HfDiffLossTerms.DistributionMatching))
         {
             var dino = Need(networks.Dinov2, "distribution-matching");
+            if (options.TermPrecision == HfDiffTermPrecision.Bf16) dino.to(ScalarType.BFloat16);
             var loss = new DistributionMatchingLoss(dino, new DistributionMatchingLossOptions { Weight = 1.0, Temperature = options.DistributionMatchingTemperature });
             terms.Add(Image(DistributionMatchingName, options.DistributionMatchingWeight, loss.Compute));
         }

@@ -49,6 +49,10 @@ public sealed record HfDiffLossOptions
     /// </summary>
     public int ImageChunk { get; init; }
 
+    /// <summary>[<c>term_precision</c>: <c>fp32</c> | <c>bf16</c>] arithmetic of the image terms' decode and DINOv2
+    /// (<see cref="HfDiffTermPrecision"/>); the default float32 is what the parity tests check.</summary>
+    public HfDiffTermPrecision TermPrecision { get; init; }
+
     /// <summary>λ_HF actually applied.</summary>
     public double EffectiveHighFrequencyWeight =>
         HighFrequencyWeight ?? new HighFrequencyPerceptualLossOptions { Domain = HighFrequencyDomain }.EffectiveWeight;
@@ -58,6 +62,7 @@ public sealed record HfDiffLossOptions
     {
         if ((int)Terms < 0 || (int)Terms > 15) throw new ArgumentOutOfRangeException(nameof(Terms), Terms, "Terms must be a combination of HighFrequency, DistributionMatching, VggPerceptual, Lpips.");
         if (!Enum.IsDefined(HighFrequencyDomain)) throw new ArgumentOutOfRangeException(nameof(HighFrequencyDomain), HighFrequencyDomain, "HighFrequencyDomain must be VqLatent or Rgb.");
+        if (!Enum.IsDefined(TermPrecision)) throw new ArgumentOutOfRangeException(nameof(TermPrecision), TermPrecision, "TermPrecision must be Fp32 or Bf16.");
         if (!Enum.IsDefined(LpipsNet)) throw new ArgumentOutOfRangeException(nameof(LpipsNet), LpipsNet, "LpipsNet must be Alex or Vgg.");
         Weight(HighFrequencyWeight ?? 0, nameof(HighFrequencyWeight));
         Weight(DistributionMatchingWeight, nameof(DistributionMatchingWeight));
