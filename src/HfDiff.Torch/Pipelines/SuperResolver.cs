@@ -450,8 +450,7 @@ public sealed class SuperResolver : IDisposable
         {
             var type = InferencePrecisions.ScalarType(precision);
             unet.to(type);
-            vq.to(type);
-            vq.Quantizer.to(ScalarType.Float32);   // the nearest-code search stays float32 (a flipped code is a visible error)
+            vq.ToComputeType(type);
         }
         if (channelsLastVq) ChannelsLast.ConvertParameters(vq);
     }

@@ -75,6 +75,17 @@ public sealed class VQModelTorch : nn.Module
         return decoder.call(PaddedOutputConv.Call(post_quant_conv, DecoderInput(h, forceNotQuantize))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Converts the convolutions (weights and activations) to <paramref name="type"/> (bf16/fp16 for reduced-precision
+    /// inference or training terms) while the quantizer stays float32: the nearest-code search in reduced precision can flip
+    /// a code, which is a visible error. <see cref="Decode"/> then enters the decoder in its dtype.
+    /// </summary>
+    public void ToComputeType(ScalarType type)
+    {
+        this.to(type);
+        quantize.to(ScalarType.Float32);
+    }
+
     /// <summary>What Decode feeds post_quant_conv: the quantized latent (unless <paramref name="forceNotQuantize"/>) in the decoder's dtype.</summary>
     Tensor DecoderInput(Tensor h, bool forceNotQuantize)
     {

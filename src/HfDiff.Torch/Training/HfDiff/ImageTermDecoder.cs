@@ -39,8 +39,7 @@ public sealed class ImageTermDecoder : IDisposable
             }
             _copy.to(autoencoder.LastLayerWeight.device);
             FrozenModules.Freeze(_copy);
-            _copy.to(ScalarType.BFloat16);
-            _copy.Quantizer.to(ScalarType.Float32);   // the nearest-code search stays float32 (a flipped code is a visible error)
+            _copy.ToComputeType(ScalarType.BFloat16);
         }
         catch { _copy.Dispose(); throw; }
         _vq = _copy;
