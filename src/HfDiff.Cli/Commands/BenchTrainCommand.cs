@@ -133,7 +133,7 @@ internal static partial class BenchCommand
                         Inn = terms.HasFlag(HfDiffLossTerms.HighFrequency) ? new HfDiffInnFeatureExtractor() : null,
                         Dinov2 = terms.HasFlag(HfDiffLossTerms.DistributionMatching) ? new DinoVisionTransformer(DinoVisionTransformerOptions.FromHubName(new HfDiffLossOptions().Dinov2Model)) : null,
                         Vgg = terms.HasFlag(HfDiffLossTerms.VggPerceptual) ? new Vgg16Features() : null,
-                    }, decoder.AsDecoder(), ownsNetworks: true, decoderInputGradient: decoder.AsInputGradient());
+                    }, decoder.AsDecoder(), ownsNetworks: true, tracingDecoder: decoder.AsTracingDecoder());
                     var trainerOptions = new SinSrStudentTrainerOptions { ExtraTerms = extra?.Terms ?? [], EarlyBackward = early, ExtraTermsFirst = first };
                     using var trainer = new SinSrStudentTrainer(student, clock.Wrap("student forward", (x, t, c) => student.Forward(x, t, c)),
                         clock.Wrap("teacher chain", teacherNet), clock.Wrap("encode", new LatentEncoder(vq.Encode)), schedule, trainerOptions, [teacher, vq]);

@@ -107,8 +107,8 @@ public sealed class SinSrStudentTrainer : IPartialBackwardObjective, IDisposable
             {
                 var device = student.parameters().First().device;
                 terms = hfDiffNetworks is not null
-                    ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decoder.AsDecoder(), decoderInputGradient: decoder.AsInputGradient())
-                    : HfDiffExtraTerms.Load(options.HfDiff, decoder.AsDecoder(), Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString(), decoder.AsInputGradient());
+                    ? new HfDiffExtraTerms(options.HfDiff, hfDiffNetworks, decoder.AsDecoder(), tracingDecoder: decoder.AsTracingDecoder())
+                    : HfDiffExtraTerms.Load(options.HfDiff, decoder.AsDecoder(), Assets.ModelDirectory.Resolve(options.ModelDirectory), device.ToString(), decoder.AsTracingDecoder());
             }
             catch { decoder.Dispose(); throw; }
             options = options with { ExtraTerms = [.. options.ExtraTerms, .. terms.Terms] };

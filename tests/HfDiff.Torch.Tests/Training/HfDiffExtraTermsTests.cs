@@ -61,14 +61,10 @@ public class HfDiffExtraTermsTests
         }
 
         public LatentDecoder Decoder => z => Vq.Decode(z / Schedule.Options.ScaleFactor);
-        /// <summary>Decoder's gradient stage by stage (VQModelTorch.DecodeInputGradient), on the same latent scale.</summary>
-        public LatentDecoderInputGradient StagedDecoderGradient => (z, g) =>
-        {
-            double scale = Schedule.Options.ScaleFactor;
-            using var zs = z / scale;
-            using var gs = Vq.DecodeInputGradient(zs, g);
-            return gs / scale;
-        };
+        /// <summary>The traced decode (stage inputs kept, gradient stage by stage) on the same latent scale, as the trainer's
+        /// ImageTermDecoder (float32: the VQ itself, not a copy).</summary>
+        public ImageTermDecoder StagedDecoder => _staged ??= new ImageTermDecoder(Vq, Schedule.Options.ScaleFactor);
+        ImageTermDecoder? _staged;
 
         /// <summary>The first n samples of the fixture's distillation batch (gt, lq).</summary>
         public (Tensor Gt, Tensor Lq) FirstSamples(int n) => (Fx.SourceIo["distill.gt"].narrow(0, 0, n), Fx.SourceIo["distill.lq"].narrow(0, 0, n));
@@ -77,7 +73,7 @@ public class HfDiffExtraTermsTests
 
         public void Dispose()
         {
-            Student.Dispose(); Teacher.Dispose(); Vq.Dispose();
+            _staged?.Dispose(); Student.Dispose(); Teacher.Dispose(); Vq.Dispose();
             Networks.Inn?.Dispose(); Networks.Dinov2?.Dispose(); Networks.Vgg?.Dispose(); Networks.Lpips?.Dispose();
             Fx.Dispose();
         }
@@ -157,7 +153,7 @@ public class HfDiffExtraTermsTests
     /// <summary>
     /// <c>image_chunk</c> 1 against decoding the whole microbatch with gradients (batch 2, every image term, HF on images):
     /// the same term values and total, the same student gradient up to float rounding, and no gradient on a frozen network;
-    /// likewise with the decoder's gradient taken stage by stage (VQModelTorch.DecodeInputGradient), as the trainer does.
+    /// likewise with the traced decode whose gradient is taken stage by stage (ImageTermDecoder.DecodeTraced), as the trainer does.
     /// </summary>
     [TestMethod]
     public void Compute_ImageChunk_SameValuesAndStudentGradientAsWholeBatchDecode()
@@ -172,7 +168,7 @@ public class HfDiffExtraTermsTests
         (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads) Run(int chunk, bool staged = false)
         {
             using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = all, HighFrequencyDomain = HighFrequencyLossDomain.Rgb, ImageChunk = chunk },
-                s.Networks, s.Decoder, decoderInputGradient: staged ? s.StagedDecoderGradient : null);
+                s.Networks, s.Decoder, tracingDecoder: staged ? s.StagedDecoder.AsTracingDecoder() : null);
             s.Student.zero_grad();
             torch.random.manual_seed(3);
             var values = new Dictionary<string, double>();
@@ -252,7 +248,7 @@ public class HfDiffExtraTermsTests
         (Dictionary<string, double> Values, Dictionary<string, Tensor> Grads, int StudentForwards) Run(bool first)
         {
             using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = all, HighFrequencyDomain = HighFrequencyLossDomain.Rgb, ImageChunk = 1 },
-                s.Networks, s.Decoder, decoderInputGradient: s.StagedDecoderGradient);
+                s.Networks, s.Decoder, tracingDecoder: s.StagedDecoder.AsTracingDecoder());
             s.Student.zero_grad();
             torch.random.manual_seed(3);
             var values = new Dictionary<string, double>();
@@ -311,7 +307,7 @@ public class HfDiffExtraTermsTests
             using var decoder = new ImageTermDecoder(s.Vq, s.Schedule.Options.ScaleFactor, precision);
             Assert.AreEqual(precision, decoder.Precision);
             using var terms = new HfDiffExtraTerms(new HfDiffLossOptions { Terms = HfDiffLossTerms.DistributionMatching, ImageChunk = 1, TermPrecision = precision },
-                s.Networks, decoder.AsDecoder(), decoderInputGradient: decoder.AsInputGradient());
+                s.Networks, decoder.AsDecoder(), tracingDecoder: decoder.AsTracingDecoder());
             Assert.AreEqual(precision == HfDiffTermPrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32, s.Networks.Dinov2!.ParameterType, "DINOv2 dtype");
             foreach (var (name, p) in s.Vq.named_parameters())
                 Assert.AreEqual(ScalarType.Float32, p.dtype, $"the encoding VQ's {name} stays float32");

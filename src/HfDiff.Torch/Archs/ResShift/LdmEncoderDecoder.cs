@@ -236,46 +236,19 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
         return stages;
     }
 
+    /// <summary>forward(z) keeping each stage's input for a later stage-by-stage input gradient (<see cref="LdmDecoderTrace"/>).</summary>
+    public LdmDecoderTrace Trace(Tensor z) => new(Stages(), z);
+
     /// <summary>
-    /// ∂⟨forward(z), <paramref name="upstream"/>⟩/∂z without keeping the whole decoder's activations: the stage inputs
-    /// are computed once without a graph, then each stage is run again with a graph from its saved input and
-    /// back-propagated alone, from the last to the first. Peak memory is one stage's activations plus the stage inputs
-    /// instead of every activation of the decoder; the result equals the full backward's (same operations, same values:
-    /// the stages run in the same grad mode as a training forward, only with inputs that need no gradient).
+    /// ∂⟨forward(z), <paramref name="upstream"/>⟩/∂z without keeping the whole decoder's activations: a <see cref="Trace"/>
+    /// back-propagated stage by stage (see there for memory and exactness).
     /// </summary>
     public Tensor InputGradient(Tensor z, Tensor upstream)
     {
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(upstream);
-        var stages = Stages();
-        var inputs = new List<Tensor>(stages.Count);
-        using var gradMode = enable_grad();   // as in a training forward (e.g. the attention's op order), also under no_grad callers
-        try
-        {
-            var h = z.detach();
-            foreach (var stage in stages)
-            {
-                inputs.Add(h);
-                using var y = stage(h);
-                h = y.detach();
-            }
-            h.Dispose();
-            var g = upstream.detach();
-            for (int k = stages.Count - 1; k >= 0; k--)
-            {
-                using var scope = NewDisposeScope();
-                var x = inputs[k].detach().requires_grad_(true);
-                var y = stages[k](x);
-                var gx = torch.autograd.grad([y], [x], [g])[0];
-                if (!ReferenceEquals(g, upstream)) g.Dispose();
-                g = gx.MoveToOuterDisposeScope();
-            }
-            return g;
-        }
-        finally
-        {
-            foreach (var t in inputs) t.Dispose();
-        }
+        using var trace = Trace(z);
+        return trace.InputGradient(upstream);
     }
 
     /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]): the <see cref="Stages"/> in order, each

@@ -96,6 +96,21 @@ public sealed class VQModelTorch : nn.Module
     }
 
     /// <summary>
+    /// <see cref="Decode"/> keeping the decoder's stage inputs (<see cref="VQDecodeTrace"/>): the image now, and the input
+    /// gradient later without decoding again.
+    /// </summary>
+    public VQDecodeTrace DecodeTraced(Tensor h, bool forceNotQuantize = false)
+    {
+        ArgumentNullException.ThrowIfNull(h);
+        if (h.dim() != 4 || h.shape[1] != Options.EmbedDim)
+            throw new ArgumentException($"DecodeTraced expects (B, {Options.EmbedDim}, h, w); got shape [{string.Join(",", h.shape)}].", nameof(h));
+        using var scope = NewDisposeScope();
+        Tensor quant;
+        using (no_grad()) quant = DecoderInput(h.detach(), forceNotQuantize);
+        return new VQDecodeTrace(quant, x => PaddedOutputConv.Call(post_quant_conv, x), decoder.Trace, h.dtype);
+    }
+
+    /// <summary>
     /// ∂⟨Decode(h, forceNotQuantize), <paramref name="upstream"/>⟩/∂h, back-propagated stage by stage through the decoder
     /// (<see cref="LdmDecoder.InputGradient"/>) so that its activations are never all alive at once. The quantizer passes
     /// the gradient straight through (z + (z_q − z).detach(), as in <see cref="Decode"/>).
@@ -104,15 +119,8 @@ public sealed class VQModelTorch : nn.Module
     {
         ArgumentNullException.ThrowIfNull(h);
         ArgumentNullException.ThrowIfNull(upstream);
-        using var scope = NewDisposeScope();
-        Tensor quant;
-        using (no_grad()) quant = DecoderInput(h.detach(), forceNotQuantize);
-        var x = quant.detach().requires_grad_(true);
-        var y = PaddedOutputConv.Call(post_quant_conv, x);
-        // A bf16 decoder (reduced-precision training terms) takes its upstream gradient in its own dtype.
-        var gy = decoder.InputGradient(y.detach(), upstream.dtype == y.dtype ? upstream : upstream.to_type(y.dtype));
-        var gx = torch.autograd.grad([y], [x], [gy])[0];
-        return gx.to_type(h.dtype).MoveToOuterDisposeScope();
+        using var trace = DecodeTraced(h, forceNotQuantize);
+        return trace.InputGradient(upstream);
     }
 
     /// <summary>decode_code: (B, h, w) codebook indices → image.</summary>

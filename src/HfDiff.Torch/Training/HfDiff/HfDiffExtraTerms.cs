@@ -37,7 +37,7 @@ public sealed class HfDiffExtraTerms : IDisposable
     public const string DefaultInnFileName = "hfdiff_inn_extractor.safetensors";
 
     readonly LatentDecoder? _decoder;
-    readonly LatentDecoderInputGradient? _decoderInputGradient;
+    readonly TracingLatentDecoder? _tracingDecoder;
     readonly HfDiffLossNetworks _networks;
     readonly bool _ownsNetworks;
     readonly VggPerceptualLoss? _vgg;
@@ -54,17 +54,18 @@ public sealed class HfDiffExtraTerms : IDisposable
     /// <param name="networks">The network of each selected term (others may be null); they are frozen here.</param>
     /// <param name="decoder">Gradient-enabled decoder; required by image-domain terms.</param>
     /// <param name="ownsNetworks">Dispose the networks with this object.</param>
-    /// <param name="decoderInputGradient">∂⟨decoder(z), g⟩/∂z computed without all of the decoder's activations at once
-    /// (e.g. <see cref="Archs.ResShift.VQModelTorch.DecodeInputGradient"/>); used by <see cref="HfDiffLossOptions.ImageChunk"/>,
-    /// which otherwise back-propagates through a graph of <paramref name="decoder"/>.</param>
+    /// <param name="tracingDecoder">The same decode keeping its stage inputs, whose input gradient is then taken without all of
+    /// the decoder's activations at once and without decoding again (e.g. <see cref="ImageTermDecoder.DecodeTraced"/>); used by
+    /// <see cref="HfDiffLossOptions.ImageChunk"/>, which otherwise decodes without gradients and back-propagates through a
+    /// second decode of <paramref name="decoder"/> with a graph.</param>
     public HfDiffExtraTerms(HfDiffLossOptions options, HfDiffLossNetworks networks, LatentDecoder? decoder, bool ownsNetworks = false,
-                            LatentDecoderInputGradient? decoderInputGradient = null)
+                            TracingLatentDecoder? tracingDecoder = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         _networks = networks ?? throw new ArgumentNullException(nameof(networks));
         options.Validate();
         _decoder = decoder;
-        _decoderInputGradient = decoderInputGradient;
+        _tracingDecoder = tracingDecoder;
         _ownsNetworks = ownsNetworks;
         var t = options.Terms;
         bool hf = t.HasFlag(HfDiffLossTerms.HighFrequency), image = t.HasFlag(HfDiffLossTerms.DistributionMatching) || t.HasFlag(HfDiffLossTerms.VggPerceptual)
@@ -124,9 +125,9 @@ public sealed class HfDiffExtraTerms : IDisposable
     /// </summary>
     /// <param name="decoder">Gradient-enabled decoder for image-domain terms (e.g. the frozen VQ's <c>Decode(z / scale_factor)</c>).</param>
     /// <param name="models">Where official weights and relative INN/DINOv2 file names are looked up.</param>
-    /// <param name="decoderInputGradient">See the constructor.</param>
+    /// <param name="tracingDecoder">See the constructor.</param>
     public static HfDiffExtraTerms Load(HfDiffLossOptions options, LatentDecoder? decoder, ModelDirectory models, string device = "cpu",
-                                        LatentDecoderInputGradient? decoderInputGradient = null)
+                                        TracingLatentDecoder? tracingDecoder = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(models);
@@ -185,7 +186,7 @@ public sealed class HfDiffExtraTerms : IDisposable
             }
             if (lpTrunk is not null) nets = nets with { Lpips = LpipsMetric.FromFiles(options.LpipsNet, lpTrunk, lpLin!) };
             foreach (var m in new nn.Module?[] { nets.Inn, nets.Dinov2, nets.Vgg, nets.Lpips }) m?.to(dev);
-            return new HfDiffExtraTerms(options, nets, decoder, ownsNetworks: true, decoderInputGradient);
+            return new HfDiffExtraTerms(options, nets, decoder, ownsNetworks: true, tracingDecoder);
         }
         catch
         {
@@ -204,53 +205,74 @@ public sealed class HfDiffExtraTerms : IDisposable
 
     /// <summary>
     /// Every image term of <paramref name="r"/> at once, with the decoder's activations alive for
-    /// <see cref="HfDiffLossOptions.ImageChunk"/> samples at a time: decode without gradients; the terms on the decoded images
-    /// as a leaf and g = ∂(Σ λ·term)/∂image; then per chunk, decode again with gradients from a detached z and take
-    /// ∂⟨decode(z), g⟩/∂z. One term (the first with λ &gt; 0) carries s − s.detach() / λ with s = ⟨z_0^pred, ∂/∂z⟩: its
-    /// value adds exactly 0, and its gradient is that of every image term together. The others are returned without graph.
+    /// <see cref="HfDiffLossOptions.ImageChunk"/> samples at a time: decode without a graph; the terms on the decoded images
+    /// as a leaf and g = ∂(Σ λ·term)/∂image; then per chunk ∂⟨decode(z), g⟩/∂z, from the traced decode's kept stage inputs
+    /// (every chunk's are kept until its gradient is taken), or else by decoding again with gradients from a detached z.
+    /// One term (the first with λ &gt; 0) carries s − s.detach() / λ with s = ⟨z_0^pred, ∂/∂z⟩: its value adds exactly 0,
+    /// and its gradient is that of every image term together. The others are returned without graph.
     /// </summary>
     Dictionary<string, Tensor> ChunkedImageTerms(SinSrDistillationResult r)
     {
         if (ReferenceEquals(r, _chunkedFor) && _chunkedValues is not null) return _chunkedValues;
         var z = r.PredZStart.detach();
         long batch = z.shape[0], chunk = Options.ImageChunk;
-        Tensor decoded;
-        using (no_grad())
+        var traces = new List<ILatentDecodeTrace>();
+        try
         {
-            var parts = new List<Tensor>();
-            for (long s = 0; s < batch; s += chunk) parts.Add(_decoder!(z.narrow(0, s, Math.Min(chunk, batch - s))));
-            decoded = parts.Count == 1 ? parts[0] : cat(parts, 0);
-        }
-        if (!decoded.shape.SequenceEqual(r.Gt.shape))
-            throw new InvalidOperationException($"The decoder returned [{string.Join(", ", decoded.shape)}] for a GT batch [{string.Join(", ", r.Gt.shape)}].");
-        var image = decoded.detach().requires_grad_(true);
-        var values = _imageTerms.ToDictionary(t => t.Name, t => t.Compute(image, r.Gt), StringComparer.Ordinal);
-        var weighted = _imageTerms.Where(t => t.Weight > 0).ToList();
-        var result = values.ToDictionary(kv => kv.Key, kv => kv.Value.detach(), StringComparer.Ordinal);
-        if (weighted.Count > 0)
-        {
-            var sum = weighted.Select(t => values[t.Name] * t.Weight).Aggregate((a, b) => a + b);
-            var gImage = torch.autograd.grad([sum], [image])[0];
-            var gz = zeros_like(z);
-            for (long s = 0; s < batch; s += chunk)
+            Tensor decoded;
+            using (no_grad())
             {
-                long n = Math.Min(chunk, batch - s);
-                using var chunkScope = NewDisposeScope();
-                gz.narrow(0, s, n).copy_(DecoderInputGradient(z.narrow(0, s, n), gImage.narrow(0, s, n)));
+                var parts = new List<Tensor>();
+                for (long s = 0; s < batch; s += chunk)
+                {
+                    var zc = z.narrow(0, s, Math.Min(chunk, batch - s));
+                    if (_tracingDecoder is null) { parts.Add(_decoder!(zc)); continue; }
+                    var trace = _tracingDecoder(zc);
+                    traces.Add(trace);
+                    parts.Add(trace.Image);
+                }
+                decoded = parts.Count == 1 ? parts[0].alias() : cat(parts, 0);
             }
-            var surrogate = (r.PredZStart * gz).sum();
-            var carrier = weighted[0];
-            result[carrier.Name] = result[carrier.Name] + (surrogate - surrogate.detach()) / carrier.Weight;
+            if (!decoded.shape.SequenceEqual(r.Gt.shape))
+                throw new InvalidOperationException($"The decoder returned [{string.Join(", ", decoded.shape)}] for a GT batch [{string.Join(", ", r.Gt.shape)}].");
+            var image = decoded.detach().requires_grad_(true);
+            var values = _imageTerms.ToDictionary(t => t.Name, t => t.Compute(image, r.Gt), StringComparer.Ordinal);
+            var weighted = _imageTerms.Where(t => t.Weight > 0).ToList();
+            var result = values.ToDictionary(kv => kv.Key, kv => kv.Value.detach(), StringComparer.Ordinal);
+            if (weighted.Count > 0)
+            {
+                var sum = weighted.Select(t => values[t.Name] * t.Weight).Aggregate((a, b) => a + b);
+                var gImage = torch.autograd.grad([sum], [image])[0];
+                var gz = zeros_like(z);
+                for (long s = 0, k = 0; s < batch; s += chunk, k++)
+                {
+                    long n = Math.Min(chunk, batch - s);
+                    using var chunkScope = NewDisposeScope();
+                    using var g = gImage.narrow(0, s, n);
+                    if (_tracingDecoder is null) gz.narrow(0, s, n).copy_(DecoderGraphInputGradient(z.narrow(0, s, n), g));
+                    else
+                    {
+                        gz.narrow(0, s, n).copy_(traces[(int)k].InputGradient(g));
+                        traces[(int)k].Dispose();
+                    }
+                }
+                var surrogate = (r.PredZStart * gz).sum();
+                var carrier = weighted[0];
+                result[carrier.Name] = result[carrier.Name] + (surrogate - surrogate.detach()) / carrier.Weight;
+            }
+            _chunkedFor = r;
+            _chunkedValues = result;
+            return result;
         }
-        _chunkedFor = r;
-        _chunkedValues = result;
-        return result;
+        finally
+        {
+            foreach (var t in traces) t.Dispose();
+        }
     }
 
-    /// <summary>∂⟨decoder(z), g⟩/∂z: the given stage-by-stage gradient, else autograd through a graph of the decoder.</summary>
-    Tensor DecoderInputGradient(Tensor z, Tensor g)
+    /// <summary>∂⟨decoder(z), g⟩/∂z by autograd through a graph of the decoder.</summary>
+    Tensor DecoderGraphInputGradient(Tensor z, Tensor g)
     {
-        if (_decoderInputGradient is not null) return _decoderInputGradient(z, g);
         var zc = z.detach().requires_grad_(true);
         var inner = (_decoder!(zc) * g).sum();
         return torch.autograd.grad([inner], [zc])[0];

@@ -7,8 +7,8 @@ namespace HfDiff.Torch.Training.HfDiff;
 
 /// <summary>
 /// The decode of HF-Diff's image-domain terms: the frozen VQ's <c>Decode(z / scale_factor)</c> with gradients (quantized
-/// straight-through, as <c>decode_first_stage</c>), and its input gradient taken stage by stage
-/// (<see cref="VQModelTorch.DecodeInputGradient"/>). With <see cref="HfDiffTermPrecision.Bf16"/> both run on a bf16 copy of
+/// straight-through, as <c>decode_first_stage</c>), and a traced decode whose input gradient is taken stage by stage
+/// afterwards (<see cref="VQModelTorch.DecodeTraced"/>). With <see cref="HfDiffTermPrecision.Bf16"/> both run on a bf16 copy of
 /// the VQ (made here, disposed with this object; the codebook search stays float32) and return float32, so the terms and
 /// the student see float32 tensors.
 /// </summary>
@@ -55,16 +55,57 @@ public sealed class ImageTermDecoder : IDisposable
         return (image.dtype == z.dtype ? image : image.to_type(z.dtype)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="Decode"/> that keeps the decoder's stage inputs: the float32 image now (no graph) and ∂⟨Decode(z), g⟩/∂z
+    /// later, stage by stage, without decoding again. The caller disposes the trace.
+    /// </summary>
+    public ILatentDecodeTrace DecodeTraced(Tensor z)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        using var scope = NewDisposeScope();
+        var trace = _vq.DecodeTraced(_scale == 1.0 ? z : z / _scale);
+        return new Trace(trace, z.dtype, _scale);
+    }
+
     /// <summary>∂⟨<see cref="Decode"/>(z), g⟩/∂z, stage by stage through the decoder, in z's dtype.</summary>
     public Tensor InputGradient(Tensor z, Tensor g)
     {
-        using var scope = NewDisposeScope();
-        var gz = _vq.DecodeInputGradient(_scale == 1.0 ? z : z / _scale, g);
-        return (_scale == 1.0 ? gz : gz / _scale).MoveToOuterDisposeScope();
+        using var trace = DecodeTraced(z);
+        return trace.InputGradient(g);
     }
 
     public LatentDecoder AsDecoder() => Decode;
-    public LatentDecoderInputGradient AsInputGradient() => InputGradient;
+    public TracingLatentDecoder AsTracingDecoder() => DecodeTraced;
+
+    /// <summary>The VQ's trace on the diffusion's latent scale, with the image in the latent's dtype.</summary>
+    sealed class Trace : ILatentDecodeTrace
+    {
+        readonly VQDecodeTrace _trace;
+        readonly Tensor? _converted;
+        readonly double _scale;
+
+        public Trace(VQDecodeTrace trace, ScalarType latentType, double scale)
+        {
+            _trace = trace;
+            _scale = scale;
+            if (trace.Image.dtype != latentType) _converted = trace.Image.to_type(latentType).DetachFromDisposeScope();
+        }
+
+        public Tensor Image => _converted ?? _trace.Image;
+
+        public Tensor InputGradient(Tensor upstream)
+        {
+            if (_scale == 1.0) return _trace.InputGradient(upstream);
+            using var gz = _trace.InputGradient(upstream);
+            return gz / _scale;
+        }
+
+        public void Dispose()
+        {
+            _converted?.Dispose();
+            _trace.Dispose();
+        }
+    }
 
     public void Dispose() => _copy?.Dispose();
 }
