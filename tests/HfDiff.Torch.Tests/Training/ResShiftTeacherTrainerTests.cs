@@ -60,7 +60,7 @@ public class ResShiftTeacherTrainerTests
             Assert.AreEqual(tDraws.Count, timesteps.Count, "timestep draws");
             var f64 = Float64Run(fx, noiseDraws, tDraws);
             try { parity.CheckFinal(result, model, loop.Ema, () => fx.UNet("teacher", TrainerFixture.TeacherFile), f64); }
-            finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
+            finally { f64.Dispose(); }
         }
         finally
         {
@@ -85,7 +85,7 @@ public class ResShiftTeacherTrainerTests
     }
 
     /// <summary>The same loop with networks, batch and stored draws in float64.</summary>
-    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(
+    static Float64RunResult Float64Run(
         TrainerFixture fx, List<Tensor> noiseDraws, List<Tensor> tDraws)
     {
         using var model = fx.UNet("teacher", TrainerFixture.TeacherFile);

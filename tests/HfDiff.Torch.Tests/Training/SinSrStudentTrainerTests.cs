@@ -81,7 +81,7 @@ public class SinSrStudentTrainerTests
             Assert.AreEqual(draws.Count, noise.Count, "noise draws");
             var f64 = Float64Run(fx, draws);
             try { parity.CheckFinal(result, student, loop.Ema, () => fx.UNet("student", TrainerFixture.StudentFile), f64); }
-            finally { foreach (var t in f64.Model.Values.Concat(f64.Ema.Values)) t.Dispose(); }
+            finally { f64.Dispose(); }
         }
         finally
         {
@@ -106,7 +106,7 @@ public class SinSrStudentTrainerTests
     }
 
     /// <summary>The same loop with networks, batch and stored draws in float64.</summary>
-    static (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) Float64Run(TrainerFixture fx, List<Tensor> draws)
+    static Float64RunResult Float64Run(TrainerFixture fx, List<Tensor> draws)
     {
         var s = fx.Section("student");
         using var student = fx.UNet("student", TrainerFixture.StudentFile);

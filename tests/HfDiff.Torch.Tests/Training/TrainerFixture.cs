@@ -61,12 +61,14 @@ sealed class TrainerFixture : IDisposable
     /// <summary>
     /// Runs <paramref name="trainer"/> (its networks already converted to float64) for the fixture's batch and the stored
     /// draws cast to float64, in a temp folder; returns the final model and EMA state dicts (our own precision
-    /// reference for the final-state checks, see <see cref="TrainerParity.CheckFinal"/>).
+    /// reference for the final-state checks, see <see cref="TrainerParity.CheckFinal"/>) and, per parameter, the elements
+    /// whose gradient at some optimizer step was below <see cref="NearZeroGradient"/> × that step's global gradient RMS.
     /// </summary>
-    public (IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema) RunFloat64(
+    public Float64RunResult RunFloat64(
         ITrainingObjective trainer, Func<string, TrainingLoopOptions> loopOptions, IReadOnlyList<Tensor> noise, IReadOnlyList<Tensor>? timesteps = null)
     {
         var output = Path.Combine(Path.GetTempPath(), "hfdiff-trainer-f64-" + Guid.NewGuid().ToString("N"));
+        var smallest = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             using var gt = SourceIo["distill.gt"].to_type(ScalarType.Float64);
@@ -77,10 +79,43 @@ sealed class TrainerFixture : IDisposable
             {
                 Noise = new ReplayNoise(noise.Select(n => n.to_type(ScalarType.Float64)).ToList()),
                 Timesteps = timesteps is null ? null : new ReplayTimesteps(timesteps.ToList()),
+                BeforeStep = model => TrackSmallestGradients(model, smallest),
             });
-            return (TrainingCompare.Clone(trainer.Model.state_dict()), TrainingCompare.Clone(loop.Ema.State));
+            var nearZero = smallest.ToDictionary(kv => kv.Key, kv => kv.Value.lt(NearZeroGradient), StringComparer.Ordinal);
+            return new Float64RunResult(TrainingCompare.Clone(trainer.Model.state_dict()), TrainingCompare.Clone(loop.Ema.State), nearZero);
         }
-        finally { try { Directory.Delete(output, true); } catch (IOException) { } }
+        finally
+        {
+            foreach (var t in smallest.Values) t.Dispose();
+            try { Directory.Delete(output, true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// Below this fraction of the global gradient RMS at any step, an element's Adam step (≈ lr·m/√v) takes its size and
+    /// sign from float rounding in a float32 run, the reference's included. Measured with the official code on held-out
+    /// trainer sets (teacher, other seeds and settings): its float64 run against its own float32 run differed by 1.3e-3 /
+    /// 1.1e-2 (overall / worst tensor update rel L2); with the elements below 1e-4 set aside (1.2% of them), by 3.7e-4 /
+    /// 6.6e-3, while our float64 run and the official float64 run agree to 1e-6.
+    /// </summary>
+    public const double NearZeroGradient = 1e-4;
+
+    /// <summary>Per parameter, the running minimum over steps of |gradient| / global gradient RMS (float64).</summary>
+    static void TrackSmallestGradients(nn.Module model, Dictionary<string, Tensor> smallest)
+    {
+        using var scope = NewDisposeScope();
+        var grads = model.named_parameters().Where(p => p.parameter.grad is not null)
+            .Select(p => (p.name, g: p.parameter.grad!.detach().to_type(ScalarType.Float64))).ToList();
+        double sq = grads.Sum(p => p.g.square().sum().item<double>());
+        long n = grads.Sum(p => p.g.numel());
+        double rms = Math.Sqrt(sq / n);
+        foreach (var (name, g) in grads)
+        {
+            var rel = g.abs() / rms;
+            var next = smallest.TryGetValue(name, out var old) ? minimum(old, rel) : rel;
+            old?.Dispose();
+            smallest[name] = next.DetachFromDisposeScope();
+        }
     }
 
     public static List<long> Longs(JsonElement e) => e.EnumerateArray().Select(x => x.GetInt64()).ToList();
@@ -89,6 +124,16 @@ sealed class TrainerFixture : IDisposable
     {
         Io.Dispose();
         SourceIo.Dispose();
+    }
+}
+
+/// <summary>Our float64 run of a fixture loop: final model and EMA, and per parameter the elements whose gradient came near
+/// zero at some step (<see cref="TrainerFixture.NearZeroGradient"/>).</summary>
+sealed record Float64RunResult(IReadOnlyDictionary<string, Tensor> Model, IReadOnlyDictionary<string, Tensor> Ema, IReadOnlyDictionary<string, Tensor> NearZero) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var t in Model.Values.Concat(Ema.Values).Concat(NearZero.Values)) t.Dispose();
     }
 }
 
@@ -134,25 +179,43 @@ static class TrainingCompare
     /// <summary>
     /// Compares a whole state dict with the reference by the update from <paramref name="start"/>: per tensor relative
     /// L2 ≤ <paramref name="perTensor"/>, over all float tensors ≤ <paramref name="overall"/>; tensors the reference
-    /// leaves unchanged (integer buffers, masks) must be bit-identical. Returns (worst per-tensor, overall).
+    /// leaves unchanged (integer buffers, masks) must be bit-identical. Elements marked in <paramref name="aside"/> are
+    /// left out of the update measures and must instead move by at most <paramref name="stepBound"/>, ours and the
+    /// reference's. Returns (worst per-tensor, overall).
     /// </summary>
     public static (double Worst, string WorstKey, double Overall) StateDict(string what, IReadOnlyDictionary<string, Tensor> ours,
         IReadOnlyDictionary<string, Tensor> reference, IReadOnlyDictionary<string, Tensor> start, double perTensor, double overall,
-        IReadOnlySet<string> excluded)
+        IReadOnlySet<string> excluded, IReadOnlyDictionary<string, Tensor>? aside = null, double stepBound = 0)
     {
+        long asideCount = 0;
+        double asideWorst = 0;
         CollectionAssert.AreEquivalent(reference.Keys.ToList(), ours.Keys.ToList(), $"{what}: state-dict keys");
         double err2 = 0, ref2 = 0, worst = 0;
         string worstKey = "";
         var failures = new List<string>();
-        foreach (var (key, expected) in reference)
+        foreach (var (key, referenceValue) in reference)
         {
             if (excluded.Contains(key)) continue;
+            var expected = referenceValue;
             var actual = ours[key];
             var s = start[key];
             if (!expected.is_floating_point() || key.Contains("relative_position_index", StringComparison.Ordinal))
             {
                 if (!ExactlyEqual(actual, expected)) failures.Add($"{key}: not bit-identical");
                 continue;
+            }
+            using var keyScope = NewDisposeScope();
+            if (aside is not null && aside.TryGetValue(key, out var mask) && mask.any().item<bool>())
+            {
+                var keep = mask.logical_not();
+                foreach (var t in new[] { actual, expected })
+                {
+                    double moved = (t.detach().cpu().to_type(ScalarType.Float64) - s.detach().cpu().to_type(ScalarType.Float64)).masked_select(mask).abs().max().item<double>();
+                    asideWorst = Math.Max(asideWorst, moved);
+                    if (moved > stepBound) failures.Add($"{key}: an element with a near-zero gradient moved by {moved:E3} > the Adam bound {stepBound:E2}");
+                }
+                asideCount += mask.sum().item<long>();
+                (actual, expected, s) = (actual.masked_select(keep), expected.masked_select(keep), s.masked_select(keep));
             }
             var (e2, r2) = Update(actual, expected, s);
             if (r2 == 0)
@@ -167,7 +230,8 @@ static class TrainingCompare
             ref2 += r2;
         }
         double all = Math.Sqrt(err2 / ref2);
-        Console.WriteLine($"{what}: worst per-tensor update rel L2 {worst:E2} ({worstKey}), overall {all:E2}");
+        Console.WriteLine($"{what}: worst per-tensor update rel L2 {worst:E2} ({worstKey}), overall {all:E2}"
+                          + (aside is null ? "" : $"; {asideCount} elements with a near-zero gradient set aside, moved at most {asideWorst:E2} (bound {stepBound:E2})"));
         if (all > overall) failures.Add($"overall update rel L2 {all:E3} > {overall:E0}");
         if (failures.Count > 0) Assert.Fail($"{what}:\n  " + string.Join("\n  ", failures.Take(20)));
         return (worst, worstKey, all);

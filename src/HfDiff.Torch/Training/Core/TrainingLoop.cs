@@ -20,6 +20,9 @@ public sealed record TrainingRunHooks
     public ITimestepSource? Timesteps { get; init; }
     /// <summary>Called after every iteration (after step, EMA, lr update, log and checkpoint).</summary>
     public Action<TrainingIterationReport>? OnIteration { get; init; }
+    /// <summary>Called with the model once an iteration's gradients are accumulated and found finite, before clipping and
+    /// the optimizer step (to inspect the gradients; it must not change them).</summary>
+    public Action<nn.Module>? BeforeStep { get; init; }
     /// <summary>Checked before each iteration; a cancelled run stops like a killed one (no extra checkpoint) unless <see cref="CheckpointOnCancel"/>.</summary>
     public CancellationToken Cancellation { get; init; }
     /// <summary>When the run stops on <see cref="Cancellation"/>, write a checkpoint at the iteration reached (if the newest is not there yet).</summary>
@@ -207,6 +210,7 @@ public sealed class TrainingLoop : IDisposable
                 if (skipReason is null && !double.IsFinite(gradNorm)) skipReason = $"gradient norm is {gradNorm}";
                 if (skipReason is null)
                 {
+                    hooks.BeforeStep?.Invoke(_objective.Model);
                     if (Options.MaxGradNorm is double max) nn.utils.clip_grad_norm_(_parameters, max);
                     _optimizer.step();
                     _optimizer.zero_grad();   // PORT-QUIRK(ResShift, trainer.py): model.zero_grad() after the step (SinSR zeroes before; same result)
