@@ -10,16 +10,23 @@ namespace HfDiff.Torch.Tests.Archs.ResShift;
 [TestClass]
 public class VQDecodeInputGradientTests
 {
+    /// <summary>The SR fixture's VQ, in eval mode with every parameter frozen (as the trainer's image terms use it).</summary>
+    static VQModelTorch FrozenVq(Pipelines.SrModelFixture fx)
+    {
+        var vq = new VQModelTorch(fx.VqOptions);
+        global::HfDiff.Torch.Weights.Checkpoint.LoadInto(vq, fx.VqPath, strict: true);
+        vq.eval();
+        foreach (var p in vq.parameters()) p.requires_grad = false;
+        return vq;
+    }
+
     [TestMethod]
     [DataRow(false)]
     [DataRow(true)]
     public void DecodeInputGradient_EqualsBackwardThroughDecode(bool forceNotQuantize)
     {
         using var fx = new Pipelines.SrModelFixture();
-        using var vq = new VQModelTorch(fx.VqOptions);
-        global::HfDiff.Torch.Weights.Checkpoint.LoadInto(vq, fx.VqPath, strict: true);
-        vq.eval();
-        foreach (var p in vq.parameters()) p.requires_grad = false;
+        using var vq = FrozenVq(fx);
         using var scope = NewDisposeScope();
         manual_seed(5);
         long side = 16;
@@ -47,10 +54,7 @@ public class VQDecodeInputGradientTests
     public void DecodeTraced_ImageEqualsDecode_GradientEqualsBackwardThroughDecode(bool forceNotQuantize)
     {
         using var fx = new Pipelines.SrModelFixture();
-        using var vq = new VQModelTorch(fx.VqOptions);
-        global::HfDiff.Torch.Weights.Checkpoint.LoadInto(vq, fx.VqPath, strict: true);
-        vq.eval();
-        foreach (var p in vq.parameters()) p.requires_grad = false;
+        using var vq = FrozenVq(fx);
         using var scope = NewDisposeScope();
         manual_seed(6);
         var z = randn(2, fx.VqOptions.EmbedDim, 16, 12);
