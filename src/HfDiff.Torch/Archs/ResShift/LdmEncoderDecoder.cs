@@ -239,18 +239,6 @@ public sealed class LdmDecoder : nn.Module<Tensor, Tensor>
     /// <summary>forward(z) keeping each stage's input for a later stage-by-stage input gradient (<see cref="LdmDecoderTrace"/>).</summary>
     public LdmDecoderTrace Trace(Tensor z) => new(Stages(), z);
 
-    /// <summary>
-    /// ∂⟨forward(z), <paramref name="upstream"/>⟩/∂z without keeping the whole decoder's activations: a <see cref="Trace"/>
-    /// back-propagated stage by stage (see there for memory and exactness).
-    /// </summary>
-    public Tensor InputGradient(Tensor z, Tensor upstream)
-    {
-        ArgumentNullException.ThrowIfNull(z);
-        ArgumentNullException.ThrowIfNull(upstream);
-        using var trace = Trace(z);
-        return trace.InputGradient(upstream);
-    }
-
     /// <summary>(B, z_channels, h, w) → (B, out_ch, h·f, w·f) image (≈[−1, 1]): the <see cref="Stages"/> in order, each
     /// stage's input released once its output exists.</summary>
     public override Tensor forward(Tensor z)

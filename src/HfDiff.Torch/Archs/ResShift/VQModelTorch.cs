@@ -112,7 +112,7 @@ public sealed class VQModelTorch : nn.Module
 
     /// <summary>
     /// ∂⟨Decode(h, forceNotQuantize), <paramref name="upstream"/>⟩/∂h, back-propagated stage by stage through the decoder
-    /// (<see cref="LdmDecoder.InputGradient"/>) so that its activations are never all alive at once. The quantizer passes
+    /// (<see cref="DecodeTraced"/>) so that its activations are never all alive at once. The quantizer passes
     /// the gradient straight through (z + (z_q − z).detach(), as in <see cref="Decode"/>).
     /// </summary>
     public Tensor DecodeInputGradient(Tensor h, Tensor upstream, bool forceNotQuantize = false)

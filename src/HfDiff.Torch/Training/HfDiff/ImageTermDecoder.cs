@@ -67,13 +67,6 @@ public sealed class ImageTermDecoder : IDisposable
         return new Trace(trace, z.dtype, _scale);
     }
 
-    /// <summary>∂⟨<see cref="Decode"/>(z), g⟩/∂z, stage by stage through the decoder, in z's dtype.</summary>
-    public Tensor InputGradient(Tensor z, Tensor g)
-    {
-        using var trace = DecodeTraced(z);
-        return trace.InputGradient(g);
-    }
-
     public LatentDecoder AsDecoder() => Decode;
     public TracingLatentDecoder AsTracingDecoder() => DecodeTraced;
 
