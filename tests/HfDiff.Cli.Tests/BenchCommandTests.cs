@@ -32,6 +32,31 @@ public class BenchCommandTests
         StringAssert.Contains(badErr, "--precision");
     }
 
+    /// <summary>
+    /// The CLI keeps freed feature maps in the heap (<see cref="HfDiff.Torch.HeapReuse"/>): a child process timing the
+    /// bundled architecture at 160² LR (its 640² maps are 50 MiB, above glibc's largest adaptive mmap threshold) takes a
+    /// small fraction of the page faults per run that it takes with <c>HFDIFF_HEAP_REUSE=0</c>.
+    /// </summary>
+    [TestMethod]
+    public void BenchSr_HeapReuse_CutsPageFaultsPerRun()
+    {
+        if (HfDiff.Torch.HeapReuse.DisabledReason() is { } reason) Assert.Inconclusive($"heap reuse is off here: {reason}");
+        long Faults(string setting)
+        {
+            var env = new Dictionary<string, string?> { [HfDiff.Torch.HeapReuse.DisableVariable] = setting };
+            var (exit, output, err) = CliProcess.Run(env, "bench", "sr", "--arch", "hfdiff-tiny", "--lr-size", "160", "--runs", "1", "--threads", "1");
+            Assert.AreEqual(0, exit, err + output);
+            var line = output.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith("faults ", StringComparison.Ordinal));
+            Assert.IsNotNull(line, $"no page-fault line in:\n{output}");
+            StringAssert.Contains(line, setting == "0" ? "(heap reuse off)" : "(heap reuse on)", output);
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        long off = Faults("0"), on = Faults("1");
+        // Without reuse every pass maps and zeroes its large maps again (tens of thousands of 4 KiB pages).
+        Assert.IsGreaterThan(10_000L, off, $"only {off} faults per run without heap reuse: the test no longer exercises large maps");
+        Assert.IsLessThan(off / 4, on, $"{on} faults per run with heap reuse against {off} without");
+    }
+
     /// <summary>Both VQGAN layouts are timed in one run, the second with its speed ratio; an unknown layout is a usage error.</summary>
     [TestMethod]
     public void BenchSr_TwoLayouts_TimesBothInOneRun()

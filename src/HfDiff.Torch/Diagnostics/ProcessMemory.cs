@@ -24,6 +24,23 @@ public static class ProcessMemory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>
+    /// Minor page faults of this process so far (<c>minflt</c>, field 10 of <c>/proc/self/stat</c>), or null. Each is a
+    /// page the kernel mapped and zeroed on first touch: many per run mean memory is handed back and taken again.
+    /// </summary>
+    public static long? MinorPageFaults()
+    {
+        try
+        {
+            if (!File.Exists("/proc/self/stat")) return null;
+            var stat = File.ReadAllText("/proc/self/stat");
+            // Field 2 (the command) is parenthesised and may hold spaces; fields 3.. follow the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException) { return null; }
+    }
+
     /// <summary>1-minute load average from <c>/proc/loadavg</c>, or null.</summary>
     public static double? LoadAverage()
     {

@@ -33,6 +33,7 @@ public static class SrBenchmark
         var timings = new List<SuperResolverTimings>();
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
+        long? faults0 = ProcessMemory.MinorPageFaults();
         for (int i = 0; i < runs; i++)
         {
             resolver.SuperResolve(lr, resolver.Options.Seed, s).Dispose();
@@ -40,13 +41,14 @@ public static class SrBenchmark
         }
         process.Refresh();
         double cpuSecondsPerRun = (process.TotalProcessorTime - cpu0).TotalSeconds / runs;
+        long? faultsPerRun = ProcessMemory.MinorPageFaults() is { } f1 && faults0 is { } f0 ? (f1 - f0) / runs : null;
         return new SrBenchmarkResult(
             lrSize, lrSize * resolver.Sf, s, runs, warmupRuns,
             SrTimingStats.Of(timings.Select(t => t.EncodeMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.DenoiserMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.DecodeMs).ToList()),
             SrTimingStats.Of(timings.Select(t => t.TotalMs).ToList()),
-            ProcessMemory.PeakRssBytes(), reset, torch.get_num_threads(), resolver.Device.ToString(), load, cpuSecondsPerRun);
+            ProcessMemory.PeakRssBytes(), reset, torch.get_num_threads(), resolver.Device.ToString(), load, cpuSecondsPerRun, faultsPerRun, HeapReuse.Enabled);
     }
 
     /// <summary>Builds a resolver from <paramref name="options"/> (with <paramref name="randomWeights"/>: no checkpoints read), benchmarks it and disposes it.</summary>

@@ -31,10 +31,14 @@ public sealed record SrTimingStats(double MedianMs, double MinMs, double MaxMs)
 /// <param name="LoadAverage">1-minute load average before the runs (Linux), null elsewhere; other processes inflate timings.</param>
 /// <param name="CpuSecondsPerRun">Process CPU time (all threads) per timed run: less sensitive to other processes than wall time
 /// (≈ threads × wall on an idle machine).</param>
+/// <param name="PageFaultsPerRun">Minor page faults per timed run (Linux), null elsewhere: pages the kernel had to map and
+/// zero again (see <see cref="HeapReuse"/>).</param>
+/// <param name="HeapReuseEnabled">Whether <see cref="HeapReuse"/> was on during the runs.</param>
 public sealed record SrBenchmarkResult(
     int LrSize, int SrSize, int Steps, int Runs, int WarmupRuns,
     SrTimingStats Encode, SrTimingStats Denoiser, SrTimingStats Decode, SrTimingStats Total,
-    long? PeakRssBytes, bool PeakRssSinceReset, int Threads, string Device, double? LoadAverage, double CpuSecondsPerRun)
+    long? PeakRssBytes, bool PeakRssSinceReset, int Threads, string Device, double? LoadAverage, double CpuSecondsPerRun,
+    long? PageFaultsPerRun = null, bool HeapReuseEnabled = false)
 {
     /// <summary>Achieved rate for a known model cost (e.g. 1.12e12 FLOP for the official SinSR one-step 64→256), from the median total.</summary>
     public double GflopPerSecond(double flop) => flop / (Total.MedianMs / 1000.0) / 1e9;
@@ -43,5 +47,6 @@ public sealed record SrBenchmarkResult(
         $"SR {LrSize}->{SrSize}, {Steps} step(s), {Runs} run(s) (+{WarmupRuns} warm-up), {Threads} thread(s) on {Device}" +
         (LoadAverage is { } l ? $", load {l:F2}" : "") + "\n" +
         $"  encode   {Encode}\n  unet     {Denoiser}\n  decode   {Decode}\n  total    {Total}\n  cpu      {CpuSecondsPerRun:F1} s per run\n" +
+        (PageFaultsPerRun is { } pf ? $"  faults   {pf} minor page faults per run (heap reuse {(HeapReuseEnabled ? "on" : "off")})\n" : "") +
         $"  peak RSS {(PeakRssBytes is { } p ? $"{p / 1048576.0:F0} MiB" : "n/a")}{(PeakRssSinceReset ? "" : " (process lifetime)")}";
 }

@@ -41,6 +41,7 @@ public sealed class SuperResolver : IDisposable
     SuperResolver(SuperResolverOptions options, bool loadWeights)
     {
         ArgumentNullException.ThrowIfNull(options);
+        HeapReuse.TryEnable();   // 1.7× on CPU: see HeapReuse
         bool bundled = UsesBundledModel(options, loadWeights);
         var config = bundled ? BundledModel.Config : ResolveConfig(AutoToSinSr(options.Config));
         if (!bundled) options = WithYamlAutoencoder(options, config);
@@ -122,6 +123,7 @@ public sealed class SuperResolver : IDisposable
     {
         ArgumentNullException.ThrowIfNull(unet);
         ArgumentNullException.ThrowIfNull(autoencoder);
+        HeapReuse.TryEnable();
         var plan = Plan(unet.Options, diffusion ?? new ResShiftScheduleOptions(), options ?? new SuperResolverOptions(), bundled: false);
         ModelName = "modules";
         (_unet, _vq, _ownsModules) = (unet, autoencoder, false);

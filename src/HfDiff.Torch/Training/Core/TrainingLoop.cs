@@ -74,6 +74,7 @@ public sealed class TrainingLoop : IDisposable
         ArgumentNullException.ThrowIfNull(objective);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        HeapReuse.TryEnable();   // large maps are re-allocated every microbatch: see HeapReuse
         _objective = objective;
         Options = options;
         _device = TorchDevices.Parse(options.Device, nameof(TrainingLoopOptions.Device));
