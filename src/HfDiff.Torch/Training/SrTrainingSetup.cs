@@ -99,6 +99,9 @@ public sealed class SrTrainingSetup
     {
         var schedule = new ResShiftSchedule(Sr.Diffusion);
         var networks = new SrTrainingNetworks();
+        // As ResShift/SinSR's TrainerBase.setup_seed (torch.manual_seed(train.seed) before build_model): a network that
+        // starts from scratch (a teacher without model.ckpt_path) gets the same initial weights in every run.
+        torch.manual_seed(Train.Seed);
         try
         {
             networks.Autoencoder = VQModelTorch.FromKwargs(Sr.Autoencoder!.Params);
