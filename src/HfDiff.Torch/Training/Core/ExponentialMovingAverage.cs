@@ -45,6 +45,11 @@ public sealed class ExponentialMovingAverage : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         using var _ = no_grad();
+        // Explicit scalars held for the whole loop: an implicit double -> Scalar temporary can be finalized by a garbage
+        // collection while libtorch still reads it (docs/TORCHSHARP-SCALAR-RACE.md); this loop made two per key and was
+        // where a CLI training run stopped with "Unknown scalar type" (mul_, 2026-12-03).
+        using var rate = Rate.ToScalar();
+        using var oneMinusRate = (1 - Rate).ToScalar();
         var source = model.state_dict();
         foreach (var (key, ema) in _state)
         {
@@ -52,7 +57,7 @@ public sealed class ExponentialMovingAverage : IDisposable
                 throw new InvalidOperationException($"EMA key '{key}' is not in the model's state dict.");
             if (Keeps(key)) continue;
             if (Copies(key)) { ema.copy_(value); continue; }
-            ema.mul_(Rate).add_(value.detach(), alpha: 1 - Rate);
+            ema.mul_(rate).add_(value, alpha: oneMinusRate);   // under no_grad: value needs no detach
         }
     }
 

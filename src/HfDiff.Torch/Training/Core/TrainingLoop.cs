@@ -171,6 +171,8 @@ public sealed class TrainingLoop : IDisposable
             string? skipReason = null;
             double gradNorm;
             int nacc = 1;
+            // No garbage collection from here to the end of the step: see NoGcIteration (TorchSharp's Scalar race).
+            var noGc = NoGcIteration.Enter();
             try
             {
                 _auxiliary?.BeginIteration(current);
@@ -228,6 +230,7 @@ public sealed class TrainingLoop : IDisposable
                 // An auxiliary objective's own update (e.g. the discriminator's step), after the model's step and EMA.
                 var auxTerms = _auxiliary?.AfterStep(new AuxiliaryStepContext(current, lrUsed, outputs, skipReason is not null, nacc))
                                ?? new Dictionary<string, double[]>();
+                noGc.Dispose();   // logging and checkpoints may allocate freely
 
                 iteration = current;
                 lr = Options.LrSchedule.After(current, lrUsed);
@@ -249,6 +252,7 @@ public sealed class TrainingLoop : IDisposable
             }
             finally
             {
+                noGc.Dispose();
                 foreach (var r in outputs) r.Dispose();
             }
         }
