@@ -27,7 +27,7 @@ public class BenchTrainCommandTests
         {
             var line = lines.FirstOrDefault(l => l.StartsWith(head, StringComparison.Ordinal));
             Assert.IsNotNull(line, $"no '{head}' line in:\n{output}");
-            foreach (var stage in new[] { "s/iteration", "student forward", "teacher chain", "encode", "losses", "backward", "optimizer", "peak RSS" })
+            foreach (var stage in new[] { "s/iteration", "student forward", "teacher chain", "encode", "losses", "backward", "optimizer", "peak RSS", "managed allocation", "no-GC region held in" })
                 StringAssert.Contains(line, stage, output);
         }
         var teacher = lines.FirstOrDefault(l => l.StartsWith("teacher  microbatch 2:", StringComparison.Ordinal));

@@ -178,10 +178,13 @@ internal static partial class BenchCommand
         objective.PrepareForTraining();
         int nacc = (batch + microbatch - 1) / microbatch;
         double compute = 0, backward = 0, step = 0;
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        int held = 0;
         var total = Stopwatch.StartNew();
         for (int it = -warmup; it < iterations; it++)
         {
-            if (it == 0) { compute = backward = step = 0; clock.Reset(); total.Restart(); }
+            if (it == 0) { compute = backward = step = 0; held = 0; clock.Reset(); total.Restart(); allocated0 = GC.GetTotalAllocatedBytes(precise: true); }
+            using var noGc = NoGcIteration.Enter();   // as TrainingLoop does
             optimizer.zero_grad();
             for (int j = 0; j < batch; j += microbatch)
             {
@@ -200,15 +203,19 @@ internal static partial class BenchCommand
             optimizer.zero_grad();
             ema.Update(objective.Model);
             step += s2.Elapsed.TotalMilliseconds;
+            noGc.Dispose();
+            if (noGc.Held) held++;
         }
         total.Stop();
+        double allocatedMib = (GC.GetTotalAllocatedBytes(precise: true) - allocated0) / (1024.0 * 1024) / iterations;
         double networks = clock.Stages.Values.Sum();
         var parts = clock.Stages.Select(kv => $"{kv.Key} {kv.Value / iterations / 1000:F2} s").ToList();
         parts.Add($"losses {(compute - networks) / iterations / 1000:F2} s");
         parts.Add($"backward {backward / iterations / 1000:F2} s");
         parts.Add($"optimizer {step / iterations / 1000:F2} s");
         return string.Create(CultureInfo.InvariantCulture,
-            $"{total.Elapsed.TotalSeconds / iterations:F2} s/iteration = {string.Join(", ", parts)}; peak RSS {(peakReset ? "" : "(since start) ")}{BenchTimer.PeakRssBytes() / (1024.0 * 1024):F0} MiB");
+            $"{total.Elapsed.TotalSeconds / iterations:F2} s/iteration = {string.Join(", ", parts)}; peak RSS {(peakReset ? "" : "(since start) ")}{BenchTimer.PeakRssBytes() / (1024.0 * 1024):F0} MiB; "
+            + $"managed allocation {allocatedMib:F1} MiB per iteration, no-GC region held in {held}/{iterations}");
     }
 
     /// <summary>Accumulated wall time of wrapped networks, by stage name (in first-call order).</summary>

@@ -11,7 +11,8 @@ public class NoGcIterationTests
     [TestMethod]
     public void Enter_NoCollectionInsideTheBudget_AndLeavesTheRegionOnDispose()
     {
-        using (var region = NoGcIteration.Enter(16L << 20))
+        var outer = NoGcIteration.Enter(16L << 20);
+        using (var region = outer)
         {
             Assert.IsTrue(region.Started, "the runtime refused a 16 MiB no-GC region");
             int before = GC.CollectionCount(0);
@@ -22,6 +23,7 @@ public class NoGcIterationTests
             Assert.IsFalse(nested.Started, "a region inside a region is not entered");
         }
         Assert.AreNotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
+        Assert.IsTrue(outer.Held, "the region lasted to its end");
         _keep = [];
     }
 
@@ -34,6 +36,7 @@ public class NoGcIterationTests
         region.Dispose();
         region.Dispose();
         Assert.AreNotEqual(GCLatencyMode.NoGCRegion, GCSettings.LatencyMode);
+        Assert.IsFalse(region.Held, "a collection ended the region early");
         _keep = [];
     }
 }

@@ -26,6 +26,9 @@ public sealed class NoGcIteration : IDisposable
     /// <summary>Whether the region was entered (false: the runtime refused it and the iteration runs as usual).</summary>
     public bool Started => _started;
 
+    /// <summary>After <see cref="Dispose"/>: whether the region was entered and lasted to the end (no collection inside).</summary>
+    public bool Held { get; private set; }
+
     /// <summary>Enters a no-GC region of <paramref name="budgetBytes"/>; disposing the result leaves it.</summary>
     public static NoGcIteration Enter(long budgetBytes = DefaultBudgetBytes)
     {
@@ -39,7 +42,7 @@ public sealed class NoGcIteration : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (!_started || GCSettings.LatencyMode != GCLatencyMode.NoGCRegion) return;   // ended early by a collection
-        try { GC.EndNoGCRegion(); }
+        try { GC.EndNoGCRegion(); Held = true; }
         catch (InvalidOperationException) { }   // the budget was exceeded or a collection was induced: already over
     }
 }
