@@ -208,9 +208,10 @@ static class TrainingCompare
             if (aside is not null && aside.TryGetValue(key, out var mask) && mask.any().item<bool>())
             {
                 var keep = mask.logical_not();
+                var start64 = s.detach().cpu().to_type(ScalarType.Float64);
                 foreach (var t in new[] { actual, expected })
                 {
-                    double moved = (t.detach().cpu().to_type(ScalarType.Float64) - s.detach().cpu().to_type(ScalarType.Float64)).masked_select(mask).abs().max().item<double>();
+                    double moved = (t.detach().cpu().to_type(ScalarType.Float64) - start64).masked_select(mask).abs().max().item<double>();
                     asideWorst = Math.Max(asideWorst, moved);
                     if (moved > stepBound) failures.Add($"{key}: an element with a near-zero gradient moved by {moved:E3} > the Adam bound {stepBound:E2}");
                 }
